@@ -1,0 +1,42 @@
+# gait — two commands on a fresh clone: `make demo` and `make test`.
+SHELL := /bin/bash
+NODE ?= node
+NPM ?= npm
+STAMP := node_modules/.install-stamp
+
+.PHONY: all install build typecheck lint test test-unit demo bench schemas clean
+
+all: build
+
+# Install exactly what package-lock.json pins, whenever node_modules is missing or older than the lock.
+$(STAMP): package-lock.json package.json
+	$(NPM) ci --ignore-scripts --no-audit --no-fund
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+dist/gait.cjs: $(STAMP) $(shell find src -name '*.ts' 2>/dev/null) scripts/build.mjs
+	$(NODE) scripts/build.mjs
+
+build: dist/gait.cjs
+
+typecheck: $(STAMP)
+	$(NODE) node_modules/typescript/bin/tsc -p tsconfig.json --noEmit
+
+lint: $(STAMP)
+	node_modules/.bin/biome check --error-on-warnings .
+
+test: typecheck lint
+	node_modules/.bin/vitest run
+
+demo: build
+	@bash scripts/demo.sh
+
+bench: build
+	$(NODE) --expose-gc node_modules/.bin/tsx bench/run.ts 2>/dev/null || $(NODE) bench/run.mjs
+
+schemas: $(STAMP)
+	$(NODE) scripts/build.mjs --cli-only && $(NODE) scripts/gen-schemas.mjs
+
+clean:
+	rm -rf dist .tmp

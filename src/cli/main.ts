@@ -1,0 +1,97 @@
+/**
+ * The command tree and the edge that turns every outcome into an exit code: usage errors → 6 (one
+ * JSON envelope with --json), typed errors → their row in diagnostics/, defects → 1, interrupts → 130.
+ */
+import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
+import { Cause, Console, Effect, Exit, Option, Ref } from "effect"
+import { diagnose, diagnoseDefect, isGaitError } from "../diagnostics/diagnostics.js"
+import { UsageError } from "../kernel/errors.js"
+import { renderJsonLine } from "../kernel/json-output.js"
+import { VERSION } from "../version.js"
+import { CorrelationId } from "./correlation.js"
+import { CliExit } from "./exit.js"
+import { gateCommand } from "./gate.js"
+import { keysCommand } from "./keys.js"
+import { printJson, printLines } from "./output.js"
+
+export const ROOT_EXPLAIN =
+  "Gait is an offline-first CLI for deterministic run artifacts, policy-gated tool execution, and reproducible debugging workflows."
+
+const versionCommand = Command.make(
+  "version",
+  {
+    json: Options.boolean("json").pipe(Options.withDescription("print one JSON line")),
+    explain: Options.boolean("explain").pipe(Options.withDescription("print what this command does and exit"))
+  },
+  ({ json, explain }) =>
+    explain && !json
+      ? printLines(["Print the CLI version."])
+      : json
+        ? printJson({ ok: true, version: VERSION })
+        : printLines([`gait ${VERSION}`])
+).pipe(Command.withDescription("Print the CLI version."))
+
+const root = Command.make(
+  "gait",
+  { explain: Options.boolean("explain").pipe(Options.withDescription("print what gait is and exit")) },
+  ({ explain }) => printLines([explain ? ROOT_EXPLAIN : `gait ${VERSION}`])
+).pipe(Command.withDescription(ROOT_EXPLAIN), Command.withSubcommands([gateCommand, keysCommand, versionCommand]))
+
+const cli = Command.run(root, { name: "gait", version: VERSION })
+
+const stripAnsi = (s: string): string => s.replace(/\x1b\[[0-9;]*m/g, "")
+
+const usageMessage = (e: ValidationError.ValidationError): string =>
+  stripAnsi(HelpDoc.toAnsiText(e.error)).trim().split("\n").filter((l) => l.trim() !== "").join(" ")
+
+/** Splits `--flag=value` into two items (the parser rejects `=` for repeated options). */
+export const normalizeArgv = (args: ReadonlyArray<string>): Array<string> =>
+  args.flatMap((a) => {
+    const m = /^(--[A-Za-z][\w-]*)=(.*)$/s.exec(a)
+    return m === null ? [a] : [m[1] as string, m[2] as string]
+  })
+
+/** The current console with `error` silenced: with --json the library's own usage text must not print. */
+const withSilentErrors = <A, E, R>(program: Effect.Effect<A, E, R>) =>
+  Console.consoleWith((current) =>
+    Effect.withConsole(program, {
+      ...current,
+      error: () => Effect.void,
+      unsafe: { ...current.unsafe, error: () => {} }
+    })
+  )
+
+/**
+ * Runs the CLI on user arguments (without node and script path). Succeeds with the exit code; every
+ * failure has already been printed when this returns.
+ */
+export const runCli = (args: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const json = args.includes("--json")
+    const exit = yield* CliExit
+    const argv = normalizeArgv(args)
+    const program = cli(["node", "gait", ...argv])
+    const outcome = yield* Effect.exit(json ? withSilentErrors(program) : program)
+    if (Exit.isSuccess(outcome)) return yield* Ref.get(exit)
+    const cid = yield* CorrelationId
+    const failure = Cause.failureOption(outcome.cause)
+    if (Option.isSome(failure)) {
+      const e = failure.value
+      if (ValidationError.isValidationError(e)) {
+        if (ValidationError.isHelpRequested(e)) return 0
+        const d = diagnose(new UsageError({ detail: usageMessage(e) }), cid)
+        if (json) yield* Console.log(renderJsonLine(d.body))
+        return d.exitCode
+      }
+      if (isGaitError(e)) {
+        const d = diagnose(e, cid)
+        yield* json ? Console.log(renderJsonLine(d.body)) : Console.log(`error: ${String(d.body.error)}\nhint: ${String(d.body.hint)}`)
+        return d.exitCode
+      }
+    }
+    if (Cause.isInterruptedOnly(outcome.cause)) return 130
+    yield* Effect.logDebug(Cause.pretty(outcome.cause))
+    const d = diagnoseDefect(cid)
+    yield* json ? Console.log(renderJsonLine(d.body)) : Console.log(`error: ${String(d.body.error)}`)
+    return d.exitCode
+  })

@@ -1,0 +1,134 @@
+/**
+ * File primitives over the platform `FileSystem` service (so tests can inject failures):
+ * bounded reads with typed reasons, and atomic writes that leave either the old or the new content,
+ * never a partial file.
+ */
+import * as FileSystem from "@effect/platform/FileSystem"
+import type { PlatformError } from "@effect/platform/Error"
+import { Effect, Random } from "effect"
+import * as NodePath from "node:path"
+import { ArtifactWriteFailed, InputUnreadable } from "./errors.js"
+
+const describe = (e: PlatformError): string =>
+  e._tag === "SystemError" ? `${e.reason}${e.description === undefined ? "" : `: ${e.description}`}` : e.message
+
+/** Reads a whole file as UTF-8, refusing directories and files above `limitBytes`. */
+export const readBoundedText = Effect.fn("kernel.readBoundedText")(function* (
+  kind: string,
+  path: string,
+  limitBytes: number
+) {
+  const fs = yield* FileSystem.FileSystem
+  const unreadable = (reason: InputUnreadable["reason"], detail: string) =>
+    new InputUnreadable({ kind, path, reason, detail: `${path}: ${detail}` })
+  const info = yield* fs.stat(path).pipe(
+    Effect.mapError((e) =>
+      e._tag === "SystemError" && e.reason === "NotFound"
+        ? unreadable("not_found", "no such file or directory")
+        : e._tag === "SystemError" && e.reason === "PermissionDenied"
+          ? unreadable("permission_denied", "permission denied")
+          : unreadable("io_error", describe(e))
+    )
+  )
+  if (info.type === "Directory") return yield* unreadable("is_directory", "is a directory")
+  if (Number(info.size) > limitBytes) {
+    return yield* new InputUnreadable({
+      kind,
+      path,
+      reason: "too_large",
+      detail: `${path}: file is ${info.size} bytes, larger than the ${limitBytes}-byte limit`,
+      limit_bytes: limitBytes
+    })
+  }
+  const bytes = yield* fs.readFile(path).pipe(
+    Effect.mapError((e) =>
+      e._tag === "SystemError" && e.reason === "PermissionDenied"
+        ? unreadable("permission_denied", "permission denied")
+        : unreadable("io_error", describe(e))
+    )
+  )
+  if (bytes.length > limitBytes) return yield* unreadable("too_large", `file grew above the ${limitBytes}-byte limit while reading`)
+  return new TextDecoder("utf-8").decode(bytes)
+})
+
+/** Lexical check of §6.1: a destination must be absolute, or relative without escaping upwards. */
+export const isLocalOrAbsolute = (path: string): boolean => {
+  if (path.trim() === "") return false
+  if (NodePath.isAbsolute(path)) return true
+  const cleaned = NodePath.normalize(path)
+  return cleaned !== ".." && !cleaned.startsWith(`..${NodePath.sep}`)
+}
+
+const randomSuffix = Effect.map(Random.nextIntBetween(0, 0x7fffffff), (n) => n.toString(16).padStart(8, "0"))
+
+export interface AtomicWriteOptions {
+  /** Final permission bits, applied explicitly so the umask does not weaken or widen them. Default 0o600. */
+  readonly mode?: number
+  /**
+   * `replace` (default): rename over an existing file. `create`: never overwrite; the result is
+   * `"exists"` when the destination is already there (linked, not renamed, so the check is atomic).
+   */
+  readonly ifExists?: "replace" | "create"
+}
+
+/**
+ * Atomic write (ADR 0002 of the reference): temp file `.<base>.tmp-<random>` in the destination
+ * directory, write, fsync, chmod, then rename (or link for `create`), then best-effort fsync of the
+ * directory. On any failure the temp file is removed and the destination is untouched.
+ */
+export const writeFileAtomic = Effect.fn("kernel.writeFileAtomic")(function* (
+  path: string,
+  content: Uint8Array | string,
+  options: AtomicWriteOptions = {}
+) {
+  const fs = yield* FileSystem.FileSystem
+  const mode = options.mode ?? 0o600
+  const fail = (stage: string) => (e: PlatformError | string) =>
+    new ArtifactWriteFailed({ path, stage, detail: typeof e === "string" ? e : describe(e) })
+  if (!isLocalOrAbsolute(path)) return yield* fail("validate")("path must be local relative or absolute")
+  const dir = NodePath.dirname(path)
+  const temp = NodePath.join(dir, `.${NodePath.basename(path)}.tmp-${yield* randomSuffix}`)
+  const bytes = typeof content === "string" ? new TextEncoder().encode(content) : content
+
+  const writeTemp = Effect.scoped(
+    Effect.gen(function* () {
+      const file = yield* fs.open(temp, { flag: "wx", mode: 0o600 }).pipe(Effect.mapError(fail("create_temp")))
+      yield* file.writeAll(bytes).pipe(Effect.mapError(fail("write")))
+      yield* file.sync.pipe(Effect.mapError(fail("sync")))
+    })
+  )
+  const publish = Effect.gen(function* () {
+    yield* fs.chmod(temp, mode).pipe(Effect.mapError(fail("chmod")))
+    if (options.ifExists === "create") {
+      const linked = yield* fs.link(temp, path).pipe(
+        Effect.as("written" as const),
+        Effect.catchIf(
+          (e) => e._tag === "SystemError" && e.reason === "AlreadyExists",
+          () => Effect.succeed("exists" as const)
+        ),
+        Effect.mapError(fail("link"))
+      )
+      yield* fs.remove(temp).pipe(Effect.ignore)
+      return linked
+    }
+    yield* fs.rename(temp, path).pipe(Effect.mapError(fail("rename")))
+    return "written" as const
+  })
+  const outcome = yield* Effect.zipRight(writeTemp, publish).pipe(
+    Effect.onError(() => fs.remove(temp).pipe(Effect.ignore))
+  )
+  yield* syncDirectory(dir)
+  return outcome
+})
+
+/** Best-effort fsync of a directory so a rename survives power loss; errors are ignored. */
+export const syncDirectory = (dir: string) =>
+  Effect.flatMap(FileSystem.FileSystem, (fs) =>
+    Effect.scoped(Effect.flatMap(fs.open(dir, { flag: "r" }), (handle) => handle.sync))
+  ).pipe(Effect.ignore)
+
+/** Creates a directory and its parents with 0750, as the reference does for artifact parents. */
+export const ensureDirectory = (dir: string) =>
+  Effect.flatMap(FileSystem.FileSystem, (fs) => fs.makeDirectory(dir, { recursive: true, mode: 0o750 })).pipe(
+    Effect.mapError((e) => new ArtifactWriteFailed({ path: dir, stage: "mkdir", detail: describe(e) }))
+  )
