@@ -36,7 +36,7 @@ bench: build
 	$(NODE) --expose-gc node_modules/.bin/tsx bench/run.ts 2>/dev/null || $(NODE) bench/run.mjs
 
 schemas: $(STAMP)
-	$(NODE) scripts/build.mjs --cli-only && $(NODE) scripts/gen-schemas.mjs
+	UPDATE_SCHEMAS=1 node_modules/.bin/vitest run test/library/schemas.test.ts
 
 clean:
 	rm -rf dist .tmp
