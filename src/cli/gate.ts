@@ -3,8 +3,7 @@
  * services. It holds no policy logic; every failure is a typed error rendered by diagnostics/.
  */
 import { Command, Options } from "@effect/cli"
-import type * as FileSystem from "@effect/platform/FileSystem"
-import { Clock, Effect, type Either, Layer, Option } from "effect"
+import { Clock, Effect, Layer, Option } from "effect"
 import { loadProjectConfig, DEFAULT_CONFIG_PATH } from "../config/config.js"
 import type { GateDefaults } from "../config/schema.js"
 import type { Decision } from "../gate/decision.js"
@@ -235,9 +234,10 @@ export const evalCommand = Command.make("eval", options, (flags) => run(flags as
   Command.withDescription(GATE_EVAL_EXPLAIN)
 )
 
-export const gateCommand = Command.make("gate").pipe(
+export const gateCommand = Command.make("gate", { json: Options.boolean("json") }, () =>
+  Effect.fail(new UsageError({ detail: "gait gate requires a subcommand: eval" }))
+).pipe(
   Command.withDescription("Evaluate tool-call intents against a policy."),
   Command.withSubcommands([evalCommand])
 )
 
-export type { FileSystem, Either }

@@ -3,7 +3,7 @@ import { Command, Options } from "@effect/cli"
 import { Effect } from "effect"
 import * as NodePath from "node:path"
 import { ensureDirectory, writeFileAtomic } from "../kernel/files.js"
-import { ArtifactWriteFailed } from "../kernel/errors.js"
+import { ArtifactWriteFailed, UsageError } from "../kernel/errors.js"
 import { encodeBase64, generateKeyPair, privateKeyBytes } from "../kernel/signing.js"
 import { printJson, printLines } from "./output.js"
 
@@ -53,7 +53,9 @@ const initCommand = Command.make("init", options, ({ outDir, prefix, json, expla
   })
 ).pipe(Command.withDescription(KEYS_INIT_EXPLAIN))
 
-export const keysCommand = Command.make("keys").pipe(
+export const keysCommand = Command.make("keys", { json: Options.boolean("json") }, () =>
+  Effect.fail(new UsageError({ detail: "gait keys requires a subcommand: init" }))
+).pipe(
   Command.withDescription("Manage signing keys."),
   Command.withSubcommands([initCommand])
 )

@@ -51,11 +51,16 @@ export const normalizeArgv = (args: ReadonlyArray<string>): Array<string> =>
     return m === null ? [a] : [m[1] as string, m[2] as string]
   })
 
-/** The current console with `error` silenced: with --json the library's own usage text must not print. */
-const withSilentErrors = <A, E, R>(program: Effect.Effect<A, E, R>) =>
+/**
+ * The console the command tree runs with: the library's own error output is silenced (gait renders
+ * usage errors itself, as JSON with --json), and its help text loses ANSI colours unless stdout is a
+ * terminal that wants them.
+ */
+const withCliConsole = <A, E, R>(program: Effect.Effect<A, E, R>, plain: boolean) =>
   Console.consoleWith((current) =>
     Effect.withConsole(program, {
       ...current,
+      log: (...args: ReadonlyArray<unknown>) => current.log(...(plain ? args.map((a) => (typeof a === "string" ? stripAnsi(a) : a)) : args)),
       error: () => Effect.void,
       unsafe: { ...current.unsafe, error: () => {} }
     })
@@ -71,7 +76,13 @@ export const runCli = (args: ReadonlyArray<string>) =>
     const exit = yield* CliExit
     const argv = normalizeArgv(args)
     const program = cli(["node", "gait", ...argv])
-    const outcome = yield* Effect.exit(json ? withSilentErrors(program) : program)
+    // The library's own usage text goes to stderr in its format; gait renders usage errors itself.
+    if (args.length === 1 && (args[0] === "--version" || args[0] === "-v")) {
+      yield* printLines([`gait ${VERSION}`])
+      return 0
+    }
+    const plain = !process.stdout.isTTY || process.env.NO_COLOR !== undefined
+    const outcome = yield* Effect.exit(withCliConsole(program, plain))
     if (Exit.isSuccess(outcome)) return yield* Ref.get(exit)
     const cid = yield* CorrelationId
     const failure = Cause.failureOption(outcome.cause)
@@ -80,7 +91,7 @@ export const runCli = (args: ReadonlyArray<string>) =>
       if (ValidationError.isValidationError(e)) {
         if (ValidationError.isHelpRequested(e)) return 0
         const d = diagnose(new UsageError({ detail: usageMessage(e) }), cid)
-        if (json) yield* Console.log(renderJsonLine(d.body))
+        yield* json ? Console.log(renderJsonLine(d.body)) : Console.log(`error: ${String(d.body.error)}\nhint: run with --help for usage`)
         return d.exitCode
       }
       if (isGaitError(e)) {
