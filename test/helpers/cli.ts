@@ -5,7 +5,8 @@ import { tmpdir } from "node:os"
 import * as path from "node:path"
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..")
-export const GAIT_BIN = path.join(REPO_ROOT, "dist", "gait.cjs")
+/** The shipped entry point (code-cache loader over dist/gait.cjs). */
+export const GAIT_BIN = path.join(REPO_ROOT, "bin", "gait.cjs")
 export const EXAMPLES = path.join(REPO_ROOT, "examples")
 
 export interface CliResult {
