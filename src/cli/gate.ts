@@ -122,6 +122,7 @@ const envelope = (
     out.step_verdicts = script.stepVerdicts
   }
   if (decision.outcome.sandbox !== undefined) out.sandbox = decision.outcome.sandbox
+  if (decision.outcome.freezeWindow !== undefined) out.freeze_window = decision.outcome.freezeWindow
   if (decision.simulation !== undefined) {
     out.simulate_mode = true
     if (decision.simulation.wouldHaveBlocked) out.would_have_blocked = true

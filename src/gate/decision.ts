@@ -56,15 +56,6 @@ const hasDestructiveTarget = (intent: PreparedIntent): boolean => {
 export const decide = (request: DecisionRequest): Either.Either<Decision, UnsupportedFeature> => {
   const { intent, policy } = request
   const outcome = evaluatePolicy(policy.policy, intent.body, { now: request.now })
-  const unsupported = outcome.unsupportedControls[0]
-  if (unsupported !== undefined) {
-    return Either.left(
-      new UnsupportedFeature({
-        feature: unsupported.split(" ")[0] ?? unsupported,
-        detail: `matched ${unsupported}; refusing to decide without it (remove it from the rule or use a gait build that enforces it)`
-      })
-    )
-  }
   if (outcome.rateLimit !== undefined) {
     return Either.left(
       new UnsupportedFeature({

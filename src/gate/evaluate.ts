@@ -6,6 +6,7 @@
 import { Option } from "effect"
 import { parseRfc3339 } from "../kernel/time.js"
 import { compareBytes, lowerTrim, uniqueSorted } from "../kernel/text.js"
+import { evaluateFreezeWindow, type FreezeWindowDecision, pickFreezeWindow } from "./freeze-window.js"
 import { goPathMatch } from "./glob.js"
 import { contextString, type JsonObject, type NormalizedIntent, type NormalizedTarget } from "./intent.js"
 import type { LimitPolicy, Policy, PolicyRule, RuleMatch, SandboxPolicy } from "./policy.js"
@@ -50,9 +51,8 @@ export interface Outcome {
   readonly requireDelegation: boolean
   readonly rateLimit: LimitPolicy | undefined
   readonly destructiveBudget: LimitPolicy | undefined
-  /** Rules of the winning tier whose controls this build does not enforce (the caller fails closed). */
-  readonly unsupportedControls: ReadonlyArray<string>
   readonly sandbox: SandboxDecision | undefined
+  readonly freezeWindow: FreezeWindowDecision | undefined
   readonly script: ScriptSummary | undefined
 }
 
@@ -437,7 +437,7 @@ interface RuleResult {
   readonly violations: ReadonlyArray<string>
   readonly minApprovals: number
   readonly sandbox: SandboxDecision | undefined
-  readonly unsupported: ReadonlyArray<string>
+  readonly freezeWindow: FreezeWindowDecision | undefined
 }
 
 const sanitizeRuleName = (name: string): string => {
@@ -468,8 +468,18 @@ const evaluateRule = (rule: PolicyRule, intent: NormalizedIntent, now: bigint): 
   add(contextEvidenceFindings(rule, intent))
   add(agentFindings(rule, intent, now))
   add(credentialFindings(rule, intent))
-  const unsupported: Array<string> = []
-  if (rule.freezeWindow !== undefined) unsupported.push(`freeze_window (rule ${rule.name})`)
+  let freezeWindow: FreezeWindowDecision | undefined
+  if (rule.freezeWindow !== undefined) {
+    freezeWindow = evaluateFreezeWindow(
+      rule.freezeWindow,
+      { environment: contextString(intent, "environment"), riskClass: intent.context.risk_class },
+      now
+    )
+    const code = freezeWindow.reason_code
+    if (freezeWindow.status !== "inactive" && code !== undefined) {
+      add({ reasons: [code], violations: [code] }, freezeWindow.status === "invalid" ? "block" : freezeWindow.effect)
+    }
+  }
   let sandbox: SandboxDecision | undefined
   if (rule.sandbox !== undefined) {
     sandbox = sandboxDecision(rule.sandbox, intent)
@@ -489,7 +499,15 @@ const evaluateRule = (rule: PolicyRule, intent: NormalizedIntent, now: bigint): 
     }
   }
   const minApprovals = rule.minApprovals === 0 && effect === "require_approval" ? 1 : rule.minApprovals
-  return { rule, effect, reasons: uniqueSorted(reasons), violations: uniqueSorted(violations), minApprovals, sandbox, unsupported }
+  return {
+    rule,
+    effect,
+    reasons: uniqueSorted(reasons),
+    violations: uniqueSorted(violations),
+    minApprovals,
+    sandbox,
+    freezeWindow
+  }
 }
 
 const mergeLimit = (a: LimitPolicy | undefined, b: LimitPolicy | undefined): LimitPolicy | undefined => {
@@ -522,15 +540,19 @@ const evaluateRules = (policy: Policy, intent: NormalizedIntent, now: bigint): O
       requireDelegation: false,
       rateLimit: undefined,
       destructiveBudget: undefined,
-      unsupportedControls: [],
       sandbox: undefined,
+      freezeWindow: undefined,
       script: undefined
     }
   }
   const verdict = tier.reduce<Verdict>((v, r) => mostRestrictive(v, r.effect), "allow")
   const winners = tier.filter((r) => r.effect === verdict)
   let sandbox: SandboxDecision | undefined
-  for (const w of winners) if (w.sandbox !== undefined) sandbox = pickSandbox(sandbox, w.sandbox)
+  let freezeWindow: FreezeWindowDecision | undefined
+  for (const w of winners) {
+    if (w.sandbox !== undefined) sandbox = pickSandbox(sandbox, w.sandbox)
+    if (w.freezeWindow !== undefined) freezeWindow = pickFreezeWindow(freezeWindow, w.freezeWindow)
+  }
   const approval = verdict === "require_approval"
   return {
     verdict,
@@ -543,8 +565,8 @@ const evaluateRules = (policy: Policy, intent: NormalizedIntent, now: bigint): O
     requireDelegation: winners.some((w) => w.rule.match.requireDelegation),
     rateLimit: winners.reduce<LimitPolicy | undefined>((l, w) => mergeLimit(l, w.rule.rateLimit), undefined),
     destructiveBudget: winners.reduce<LimitPolicy | undefined>((l, w) => mergeLimit(l, w.rule.destructiveBudget), undefined),
-    unsupportedControls: uniqueSorted(tier.flatMap((r) => r.unsupported)),
     sandbox,
+    freezeWindow,
     script: undefined
   }
 }
@@ -651,8 +673,8 @@ const evaluateScript = (policy: Policy, intent: NormalizedIntent, now: bigint): 
     requireDelegation: results.some((r) => r.requireDelegation),
     rateLimit: results.reduce<LimitPolicy | undefined>((l, r) => mergeLimit(l, r.rateLimit), undefined),
     destructiveBudget: results.reduce<LimitPolicy | undefined>((l, r) => mergeLimit(l, r.destructiveBudget), undefined),
-    unsupportedControls: uniqueSorted(results.flatMap((r) => r.unsupportedControls)),
     sandbox: undefined,
+    freezeWindow: undefined,
     script: { stepCount: steps.length, compositeRiskClass: composite, stepVerdicts }
   }
 }
@@ -673,8 +695,8 @@ export const evaluatePolicy = (policy: Policy, intent: NormalizedIntent, options
         requireDelegation: false,
         rateLimit: undefined,
         destructiveBudget: undefined,
-        unsupportedControls: [],
         sandbox: undefined,
+        freezeWindow: undefined,
         script: undefined
       }
     }

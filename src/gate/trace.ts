@@ -29,6 +29,18 @@ export const SandboxDecisionSchema = Schema.Struct({
   reason_codes: opt(Schema.Array(Schema.String))
 })
 
+export const FreezeWindowDecisionSchema = Schema.Struct({
+  status: Schema.String,
+  effect: Schema.String,
+  timezone: Schema.String,
+  evaluated_at: Schema.String,
+  window_name: opt(Schema.String),
+  window_start: Schema.String,
+  window_end: Schema.String,
+  reason: opt(Schema.String),
+  reason_code: opt(Schema.String)
+})
+
 export const TraceRecord = Schema.Struct({
   schema_id: Schema.Literal("gait.gate.trace"),
   schema_version: Schema.String,
@@ -72,6 +84,7 @@ export const TraceRecord = Schema.Struct({
   step_verdicts: opt(Schema.Array(StepVerdictSchema)),
   violations: opt(Schema.Array(Schema.String)),
   latency_ms: opt(Schema.Number),
+  freeze_window: opt(FreezeWindowDecisionSchema),
   sandbox: opt(SandboxDecisionSchema),
   skill_provenance: opt(Schema.Record({ key: Schema.String, value: Schema.String })),
   signature: opt(Signature)

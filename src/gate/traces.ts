@@ -126,6 +126,7 @@ export const buildTraceRecord = (
   }
   if (decision.violations.length > 0) out.violations = decision.violations
   if (request.latencyMs !== undefined && request.latencyMs > 0) out.latency_ms = request.latencyMs
+  if (decision.outcome.freezeWindow !== undefined) out.freeze_window = decision.outcome.freezeWindow
   if (decision.outcome.sandbox !== undefined) out.sandbox = decision.outcome.sandbox
   if (intent.body.skill_provenance !== undefined) out.skill_provenance = intent.body.skill_provenance
   for (const key of Object.keys(out)) if (out[key] === undefined) delete out[key]
