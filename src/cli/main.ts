@@ -44,6 +44,18 @@ const stripAnsi = (s: string): string => s.replace(/\x1b\[[0-9;]*m/g, "")
 const usageMessage = (e: ValidationError.ValidationError): string =>
   stripAnsi(HelpDoc.toAnsiText(e.error)).trim().split("\n").filter((l) => l.trim() !== "").join(" ")
 
+const COMMAND_PATHS = new Set(["gate", "gate eval", "keys", "keys init", "version"])
+
+/** `gate eval`, `keys init`, …: the command a text-mode error line is attributed to (ops.md §7). */
+export const commandLabel = (args: ReadonlyArray<string>): string => {
+  const words = args.slice(0, 2).filter((a) => !a.startsWith("-"))
+  for (let n = words.length; n > 0; n--) {
+    const label = words.slice(0, n).join(" ")
+    if (COMMAND_PATHS.has(label)) return label
+  }
+  return ""
+}
+
 /** Splits `--flag=value` into two items (the parser rejects `=` for repeated options). */
 export const normalizeArgv = (args: ReadonlyArray<string>): Array<string> =>
   args.flatMap((a) => {
@@ -85,24 +97,26 @@ export const runCli = (args: ReadonlyArray<string>) =>
     const outcome = yield* Effect.exit(withCliConsole(program, plain))
     if (Exit.isSuccess(outcome)) return yield* Ref.get(exit)
     const cid = yield* CorrelationId
+    const label = commandLabel(args)
+    const errorLine = (message: unknown) => `${label === "" ? "" : `${label} `}error: ${String(message)}`
     const failure = Cause.failureOption(outcome.cause)
     if (Option.isSome(failure)) {
       const e = failure.value
       if (ValidationError.isValidationError(e)) {
         if (ValidationError.isHelpRequested(e)) return 0
         const d = diagnose(new UsageError({ detail: usageMessage(e) }), cid)
-        yield* json ? Console.log(renderJsonLine(d.body)) : Console.log(`error: ${String(d.body.error)}\nhint: run with --help for usage`)
+        yield* json ? Console.log(renderJsonLine(d.body)) : Console.log(`${errorLine(d.body.error)}\nhint: run with --help for usage`)
         return d.exitCode
       }
       if (isGaitError(e)) {
         const d = diagnose(e, cid)
-        yield* json ? Console.log(renderJsonLine(d.body)) : Console.log(`error: ${String(d.body.error)}\nhint: ${String(d.body.hint)}`)
+        yield* json ? Console.log(renderJsonLine(d.body)) : Console.log(`${errorLine(d.body.error)}\nhint: ${String(d.body.hint)}`)
         return d.exitCode
       }
     }
     if (Cause.isInterruptedOnly(outcome.cause)) return 130
     yield* Effect.logDebug(Cause.pretty(outcome.cause))
     const d = diagnoseDefect(cid)
-    yield* json ? Console.log(renderJsonLine(d.body)) : Console.log(`error: ${String(d.body.error)}`)
+    yield* json ? Console.log(renderJsonLine(d.body)) : Console.log(errorLine(d.body.error))
     return d.exitCode
   })

@@ -3,10 +3,11 @@
  * an empty file is an empty config, strings are trimmed. Unknown keys are reported as warnings with
  * their line (the reference silently ignored them, which hides typos in a production posture).
  */
-import { Effect, Either, ParseResult, Schema } from "effect"
+import { Effect, Either, Schema } from "effect"
 import { isMap, LineCounter, parseDocument } from "yaml"
 import { InputUnreadable } from "../kernel/errors.js"
 import { readBoundedText } from "../kernel/files.js"
+import { firstProblem, formatPath } from "../kernel/schema-errors.js"
 import { cleanPath } from "../kernel/text.js"
 import { ConfigInvalid } from "./errors.js"
 import { GateDefaults, McpServeDefaults, ProjectConfig, RetentionDefaults } from "./schema.js"
@@ -43,7 +44,7 @@ export const parseConfigText = (text: string, path: string): Either.Either<Loade
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false })
   const yamlError = doc.errors[0]
   if (yamlError !== undefined) {
-    const pos = yamlError.linePos?.[0]
+    const pos = yamlError.linePos?.[0] ?? lines.linePos(yamlError.pos[0])
     return Either.left(
       new ConfigInvalid({
         path,
@@ -77,8 +78,8 @@ export const parseConfigText = (text: string, path: string): Either.Either<Loade
   const value = doc.toJS({ maxAliasCount: 100 }) ?? {}
   return Either.mapBoth(decode(trimStrings(value)), {
     onLeft: (error) => {
-      const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
-      return new ConfigInvalid({ path, detail: `${(issue?.path ?? []).join(".") || "config"}: ${issue?.message ?? "invalid"}` })
+      const problem = firstProblem(error)
+      return new ConfigInvalid({ path, detail: `${formatPath(problem.path) || "config"}: ${problem.message}` })
     },
     onRight: (config) => ({ config, warnings })
   })

@@ -96,9 +96,11 @@ export const rules: { readonly [K in GaitError["_tag"]]: Rule<Extract<GaitError,
   },
   CanonicalJsonError: invalidInput("canonical_json_invalid", () => "remove lone surrogates and non-finite numbers from the input"),
   KeyInvalid: invalidInput("key_invalid", (e) =>
-    e.reason === "dev_mode_explicit_source" || e.reason === "missing_source" || e.reason === "ambiguous_source"
-      ? "use --key-mode prod with exactly one of --private-key <file> or --private-key-env <VAR>"
-      : "provide the standard base64 of a 64-byte Ed25519 private key (gait keys init writes one)"
+    e.reason === "unsupported_mode"
+      ? "use --key-mode dev or --key-mode prod"
+      : e.reason === "dev_mode_explicit_source" || e.reason === "missing_source" || e.reason === "ambiguous_source"
+        ? "use --key-mode prod with exactly one of --private-key <file> or --private-key-env <VAR>"
+        : "provide the standard base64 of a 64-byte Ed25519 private key (gait keys init writes one)"
   ),
   SigningFailed: {
     exitCode: 1,

@@ -4,9 +4,11 @@
  * a policy server) without touching the CLI or the HTTP edge.
  */
 import * as FileSystem from "@effect/platform/FileSystem"
-import { Context, Effect, Either, Layer, ParseResult, Schema } from "effect"
+import { Context, Effect, Either, Layer, Schema } from "effect"
 import type { InputUnreadable } from "../kernel/errors.js"
 import { readBoundedText } from "../kernel/files.js"
+import { exceedsDepth, MAX_JSON_DEPTH } from "../kernel/json-depth.js"
+import { firstProblem, formatPath } from "../kernel/schema-errors.js"
 import { type Decision, type DecisionRequest, decide } from "./decision.js"
 import {
   IntentUnparsable,
@@ -52,10 +54,12 @@ export const parseIntentText = (text: string, path: string): Either.Either<Inten
     const kind = value === null ? "null" : Array.isArray(value) ? "an array" : typeof value
     return Either.left(new IntentUnparsable({ path, detail: `intent must be a JSON object, got ${kind}` }))
   }
+  if (exceedsDepth(value, MAX_JSON_DEPTH)) {
+    return Either.left(new IntentUnparsable({ path, detail: `exceeded max depth (${MAX_JSON_DEPTH} nested levels)` }))
+  }
   return Either.mapLeft(decodeIntent(value), (error) => {
-    const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
-    const at = (issue?.path ?? []).map((s) => (typeof s === "number" ? `[${s}]` : `.${String(s)}`)).join("")
-    return new IntentUnparsable({ path, detail: `${at === "" ? "intent" : at.replace(/^\./, "")}: ${issue?.message ?? "invalid"}` })
+    const problem = firstProblem(error)
+    return new IntentUnparsable({ path, detail: `${formatPath(problem.path) || "intent"}: ${problem.message}` })
   })
 }
 

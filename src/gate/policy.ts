@@ -2,11 +2,12 @@
  * Policy loading (spec gate.md §3): YAML with positions → legacy-format check → strict schema decode
  * → normalization with the reference's exact messages → digest over the CamelCase payload of §3.4.
  */
-import { Either, Option, ParseResult, Schema } from "effect"
+import { Either, Option, Schema } from "effect"
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from "yaml"
 import type { Json } from "../kernel/canonical-json.js"
 import { digestJson, isSha256Hex } from "../kernel/digest.js"
 import { formatGoDuration, parseGoDuration } from "../kernel/duration.js"
+import { firstProblem, formatPath } from "../kernel/schema-errors.js"
 import { cleanPath, compareBytes, lowerTrim, trim, uniqueSorted, uniqueSortedLower } from "../kernel/text.js"
 import { PolicyInvalid, PolicyLegacyFields, PolicyUnparsable } from "./errors.js"
 import { PolicyInput, type PolicyMatchInput, type PolicyRuleInput } from "./policy-schema.js"
@@ -244,9 +245,6 @@ const locate = (doc: Document, lines: LineCounter, path: ReadonlyArray<PropertyK
   return { line: pos.line, column: pos.col }
 }
 
-const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
-  path.reduce<string>((acc, seg) => (typeof seg === "number" ? `${acc}[${seg}]` : acc === "" ? String(seg) : `${acc}.${String(seg)}`), "")
-
 const decodePolicyInput = Schema.decodeUnknownEither(PolicyInput, { errors: "first", onExcessProperty: "error" })
 
 const MAX_ALIAS_COUNT = 100
@@ -260,7 +258,7 @@ export const parsePolicyYaml = (
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true })
   const yamlError = doc.errors[0]
   if (yamlError !== undefined) {
-    const pos = yamlError.linePos?.[0]
+    const pos = yamlError.linePos?.[0] ?? lines.linePos(yamlError.pos[0])
     const firstLine = yamlError.message.split("\n")[0] ?? yamlError.message
     return Either.left(
       new PolicyUnparsable({
@@ -284,14 +282,13 @@ export const parsePolicyYaml = (
     }
   }
   return Either.mapLeft(decodePolicyInput(value), (error) => {
-    const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
-    const issuePath = issue?.path ?? []
-    const where = locate(doc, lines, issuePath)
-    const field = formatPath(issuePath)
-    const detail =
-      issue?._tag === "Unexpected"
-        ? `unknown field "${String(issuePath[issuePath.length - 1])}"${issuePath.length > 1 ? ` in ${formatPath(issuePath.slice(0, -1))}` : ""}`
-        : `${field === "" ? "policy" : field}: ${issue?.message ?? "invalid value"}`
+    const problem = firstProblem(error)
+    const where = locate(doc, lines, problem.path)
+    const field = formatPath(problem.path)
+    const parent = formatPath(problem.path.slice(0, -1))
+    const detail = problem.unexpected
+      ? `unknown field "${String(problem.path[problem.path.length - 1])}"${parent === "" ? "" : ` in ${parent}`}`
+      : `${field === "" ? "policy" : field}: ${problem.message}`
     return new PolicyUnparsable({ path, detail, ...where })
   })
 }
