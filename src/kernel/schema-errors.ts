@@ -3,7 +3,7 @@
  * library's own formatter prints whole type signatures (kilobytes for a policy), which is no use in
  * a one-line error.
  */
-import { ParseResult, SchemaAST } from "effect"
+import { type ParseResult, SchemaAST } from "effect"
 
 export interface DecodeProblem {
   readonly path: ReadonlyArray<PropertyKey>
