@@ -5,7 +5,7 @@
  */
 import { Option } from "effect"
 import { parseRfc3339 } from "../kernel/time.js"
-import { compareBytes, lowerTrim, uniqueSorted } from "../kernel/text.js"
+import { compareBytes, lowerTrim, trim, uniqueSorted } from "../kernel/text.js"
 import { evaluateFreezeWindow, type FreezeWindowDecision, pickFreezeWindow } from "./freeze-window.js"
 import { goPathMatch } from "./glob.js"
 import { contextString, type JsonObject, type NormalizedIntent, type NormalizedTarget } from "./intent.js"
@@ -213,7 +213,7 @@ const endpointFindings = (rule: PolicyRule, intent: NormalizedIntent): { effect:
   const reasons: Array<string> = []
   for (const t of intent.targets) {
     if (t.kind === "path") {
-      const v = t.value.trim()
+      const v = trim(t.value)
       if (e.pathDenylist.some((p) => pathPatternMatches(p, v))) reasons.push("endpoint_path_denied")
       else if (e.pathAllowlist.length > 0 && !e.pathAllowlist.some((p) => pathPatternMatches(p, v))) {
         reasons.push("endpoint_path_not_allowlisted")

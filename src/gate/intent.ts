@@ -114,7 +114,7 @@ const put = (out: Record<string, Json>, key: string, value: Json | undefined): v
 const normalizeJson = (value: unknown): Either.Either<Json, string> => {
   if (value === null || typeof value === "boolean" || typeof value === "number") return Either.right(value)
   if (typeof value === "string") {
-    return value.isWellFormed() ? Either.right(value.trim()) : Either.left("contains a string that is not valid Unicode")
+    return value.isWellFormed() ? Either.right(trim(value)) : Either.left("contains a string that is not valid Unicode")
   }
   if (Array.isArray(value)) {
     const out: Array<Json> = []
@@ -128,7 +128,7 @@ const normalizeJson = (value: unknown): Either.Either<Json, string> => {
   if (typeof value === "object") {
     const out: Record<string, Json> = {}
     for (const [key, member] of Object.entries(value as Record<string, unknown>)) {
-      const k = key.trim()
+      const k = trim(key)
       if (k === "") return Either.left("contains empty key")
       if (!k.isWellFormed()) return Either.left("contains a key that is not valid Unicode")
       const n = normalizeJson(member)
@@ -169,7 +169,7 @@ export const keySuggestsCredential = (key: string): boolean => {
 }
 
 export const looksLikeCredential = (raw: string): boolean => {
-  const v = raw.trim()
+  const v = trim(raw)
   if (v === "") return false
   const lower = v.toLowerCase()
   if (REFERENCE_PREFIXES.some((p) => lower.startsWith(p))) return false
@@ -248,7 +248,7 @@ export const inferEndpointClass = (kind: string, operation: string, toolName: st
 
 const inferDomain = (kind: string, value: string): string => {
   if (kind === "host") {
-    let v = value.trim()
+    let v = trim(value)
     const lower = v.toLowerCase()
     if (lower.startsWith("http://")) v = v.slice(7)
     else if (lower.startsWith("https://")) v = v.slice(8)
@@ -257,8 +257,8 @@ const inferDomain = (kind: string, value: string): string => {
     return lowerTrim(v)
   }
   if (kind === "url") {
-    if (!URL.canParse(value.trim())) return ""
-    const host = new URL(value.trim()).hostname
+    if (!URL.canParse(trim(value))) return ""
+    const host = new URL(trim(value)).hostname
     return (host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host).toLowerCase()
   }
   return ""
@@ -411,7 +411,7 @@ const normalizeSandbox = (
   for (const field of ["writable_paths", "read_only_roots"] as const) {
     const items = sandbox[field] ?? []
     for (const item of items) {
-      if (ENV_ASSIGNMENT.test(item.trim())) {
+      if (ENV_ASSIGNMENT.test(trim(item))) {
         return invalid(`context.sandbox.${field} must not contain raw environment variable assignments`)
       }
     }
@@ -419,7 +419,7 @@ const normalizeSandbox = (
       out,
       field,
       uniqueSorted(items, (p) => {
-        const c = cleanPath(p.trim())
+        const c = cleanPath(trim(p))
         return c === "." ? "" : c
       })
     )

@@ -495,7 +495,7 @@ const normalizeSandboxPolicy = (s: PolicyRuleInput["sandbox"], name: string): Ch
       validated(lowerList(items), allowed, (v) => `unsupported sandbox.${field} "${v}" for ${name}`)
     const pathList = (items: ReadonlyArray<string> | null | undefined) =>
       uniqueSorted(items, (p) => {
-        const c = cleanPath(p.trim())
+        const c = cleanPath(trim(p))
         return c === "." ? "" : c
       })
     const maxTimeout = s.max_timeout_seconds ?? 0

@@ -41,13 +41,24 @@ export const parseGoDuration = (text: string): Option.Option<bigint> => {
     const unit = UNITS[m[3] as string] as bigint
     let value = BigInt(intPart || "0") * unit
     if (fracPart !== undefined && fracPart !== "") {
-      value += (BigInt(fracPart) * unit) / 10n ** BigInt(fracPart.length)
+      // Go's leadingFraction keeps digits while they fit in int64, then adds float64(f) * (unit / scale), truncated.
+      let f = 0n
+      let scale = 1
+      for (const d of fracPart) {
+        if (f > (1n << 63n) / 10n) break
+        const y = f * 10n + BigInt(d)
+        if (y > 1n << 63n) break
+        f = y
+        scale *= 10
+      }
+      value += BigInt(Math.trunc(Number(f) * (Number(unit) / scale)))
     }
     total += value
-    if (total > MAX) return Option.none()
+    if (total > MAX + 1n) return Option.none()
     s = s.slice(whole.length)
   }
-  return Option.some(negative ? -total : total)
+  if (negative) return Option.some(-total)
+  return total > MAX ? Option.none() : Option.some(total)
 }
 
 const fraction = (value: bigint, unit: bigint): string => {

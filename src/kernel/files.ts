@@ -47,7 +47,8 @@ export const readBoundedText = Effect.fn("kernel.readBoundedText")(function* (
         : unreadable("io_error", describe(e))
     )
   )
-  if (bytes.length > limitBytes) return yield* unreadable("too_large", `file grew above the ${limitBytes}-byte limit while reading`)
+  if (bytes.length > limitBytes)
+    return yield* new InputUnreadable({ kind, path, reason: "too_large", detail: `${path}: file grew above the ${limitBytes}-byte limit while reading`, limit_bytes: limitBytes })
   return new TextDecoder("utf-8").decode(bytes)
 })
 
@@ -93,7 +94,7 @@ export const writeFileAtomic = Effect.fn("kernel.writeFileAtomic")(function* (
   const writeTemp = Effect.scoped(
     Effect.gen(function* () {
       const file = yield* fs.open(temp, { flag: "wx", mode: 0o600 }).pipe(Effect.mapError(fail("create_temp")))
-      yield* file.writeAll(bytes).pipe(Effect.mapError(fail("write")))
+      if (bytes.length > 0) yield* file.writeAll(bytes).pipe(Effect.mapError(fail("write")))
       yield* file.sync.pipe(Effect.mapError(fail("sync")))
     })
   )

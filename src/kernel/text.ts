@@ -1,9 +1,27 @@
 /** String helpers with the reference's exact semantics (Go `strings.TrimSpace`, byte-order sorting). */
 
-/** Go's `strings.TrimSpace` trims Unicode White_Space, which JavaScript's `trim` also covers (plus U+FEFF). */
-export const trim = (s: string): string => s.trim()
+const GO_SPACE = "\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+const GO_TRIM = new RegExp(`^[${GO_SPACE}]+|[${GO_SPACE}]+$`, "g")
 
-export const lowerTrim = (s: string): string => s.trim().toLowerCase()
+/**
+ * Go's `strings.TrimSpace` (`unicode.IsSpace`): unlike JavaScript's `trim` it removes U+0085 and keeps
+ * U+FEFF. The common case (printable ASCII at both ends) returns without a regex.
+ */
+export const trim = (s: string): string => {
+  if (s === "") return s
+  const first = s.charCodeAt(0)
+  const last = s.charCodeAt(s.length - 1)
+  if (first > 32 && first < 127 && last > 32 && last < 127) return s
+  return s.replace(GO_TRIM, "")
+}
+
+/** Go's strings.ToLower maps rune by rune with simple case mappings: no final-sigma rule, U+0130 gives "i". */
+export const lowerTrim = (s: string): string => {
+  const t = trim(s)
+  return ASCII.test(t) ? t.toLowerCase() : Array.from(t, (c) => (c === "\u0130" ? "i" : c.toLowerCase())).join("")
+}
+
+const ASCII = /^[\x00-\x7f]*$/
 
 /**
  * Byte order of the UTF-8 encodings, which is code-point order. UTF-16 unit order differs only when a
