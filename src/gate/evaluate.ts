@@ -7,6 +7,7 @@ import { Option } from "effect"
 import { parseRfc3339 } from "../kernel/time.js"
 import { compareBytes, lowerTrim, trim, uniqueSorted } from "../kernel/text.js"
 import { evaluateFreezeWindow, type FreezeWindowDecision, pickFreezeWindow } from "./freeze-window.js"
+import { goJsonString } from "../kernel/json-output.js"
 import { goPathMatch } from "./glob.js"
 import { contextString, type JsonObject, type NormalizedIntent, type NormalizedTarget } from "./intent.js"
 import type { LimitPolicy, Policy, PolicyRule, RuleMatch, SandboxPolicy } from "./policy.js"
@@ -215,14 +216,14 @@ const endpointFindings = (rule: PolicyRule, intent: NormalizedIntent): { effect:
     if (t.kind === "path") {
       const v = trim(t.value)
       if (e.pathDenylist.some((p) => pathPatternMatches(p, v))) reasons.push("endpoint_path_denied")
-      else if (e.pathAllowlist.length > 0 && !e.pathAllowlist.some((p) => pathPatternMatches(p, v))) {
+      if (e.pathAllowlist.length > 0 && !e.pathAllowlist.some((p) => pathPatternMatches(p, v))) {
         reasons.push("endpoint_path_not_allowlisted")
       }
     }
     const domain = t.endpoint_domain ?? ""
     if (domain !== "") {
       if (e.domainDenylist.some((p) => domainPatternMatches(p, domain))) reasons.push("endpoint_domain_denied")
-      else if (e.domainAllowlist.length > 0 && !e.domainAllowlist.some((p) => domainPatternMatches(p, domain))) {
+      if (e.domainAllowlist.length > 0 && !e.domainAllowlist.some((p) => domainPatternMatches(p, domain))) {
         reasons.push("endpoint_domain_not_allowlisted")
       }
     }
@@ -440,9 +441,10 @@ interface RuleResult {
   readonly freezeWindow: FreezeWindowDecision | undefined
 }
 
+/** The reference JSON-encodes the name (Go escaping), strips the quotes, maps spaces and `-` to `_`. */
 const sanitizeRuleName = (name: string): string => {
   if (name === "") return "rule"
-  return JSON.stringify(name).slice(1, -1).replace(/[ -]/g, "_").toLowerCase()
+  return goJsonString(name).slice(1, -1).replace(/[ -]/g, "_").toLowerCase()
 }
 
 const evaluateRule = (rule: PolicyRule, intent: NormalizedIntent, now: bigint): RuleResult => {

@@ -175,7 +175,8 @@ export const looksLikeCredential = (raw: string): boolean => {
   if (REFERENCE_PREFIXES.some((p) => lower.startsWith(p))) return false
   if (HEX64.test(v)) return false
   if (SECRET_PREFIXES.some((p) => v.startsWith(p))) return true
-  return v.length >= 16 && !/\s/.test(v) && /[A-Za-z]/.test(v) && /[0-9]/.test(v)
+  // Length in UTF-8 bytes and whitespace as the reference counts them.
+  return Buffer.byteLength(v, "utf8") >= 16 && !/[ \t\r\n]/.test(v) && /[A-Za-z]/.test(v) && /[0-9]/.test(v)
 }
 
 /** First location (sorted-key walk) where a credential-suggesting key holds credential-like text. */
@@ -202,7 +203,7 @@ const findRawCredential = (value: Json, path: string): string | undefined => {
 
 const normalizeArgs = (args: unknown, label: string, credentialPath: string): Result<JsonObject> => {
   const normalized = normalizeJson(args ?? {})
-  if (Either.isLeft(normalized)) return invalid(`normalize ${label}: ${label} ${normalized.left}`)
+  if (Either.isLeft(normalized)) return invalid(`normalize ${label}: args ${normalized.left}`)
   const hit = findRawCredential(normalized.right, credentialPath)
   if (hit !== undefined) return Either.left(new RawCredentialRejected({ at: hit }))
   return Either.right(normalized.right as JsonObject)
@@ -248,20 +249,43 @@ export const inferEndpointClass = (kind: string, operation: string, toolName: st
 
 const inferDomain = (kind: string, value: string): string => {
   if (kind === "host") {
+    // The reference strips only the lowercase prefixes (Go's strings.TrimPrefix is case-sensitive).
     let v = trim(value)
-    const lower = v.toLowerCase()
-    if (lower.startsWith("http://")) v = v.slice(7)
-    else if (lower.startsWith("https://")) v = v.slice(8)
+    if (v.startsWith("http://")) v = v.slice(7)
+    else if (v.startsWith("https://")) v = v.slice(8)
     v = v.split("/")[0] ?? ""
     v = v.split(":")[0] ?? ""
     return lowerTrim(v)
   }
-  if (kind === "url") {
-    if (!URL.canParse(trim(value))) return ""
-    const host = new URL(trim(value)).hostname
-    return (host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host).toLowerCase()
-  }
+  if (kind === "url") return lowerTrim(goUrlHostname(trim(value)))
   return ""
+}
+
+const URL_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/
+const INVALID_HOST_CHAR = /[\x00-\x20\x7f"<>\\^`{|}]/
+
+/**
+ * `url.Parse(v).Hostname()` as Go computes it: the authority after `scheme://`, without userinfo and
+ * port, IPv6 brackets removed. Unlike WHATWG URL parsing there is no IDNA or IPv4 rewriting, which
+ * would change the normalized intent and so its digest. "" when there is no authority or it is invalid.
+ */
+const goUrlHostname = (raw: string): string => {
+  const scheme = URL_SCHEME.exec(raw)
+  if (scheme === null) return ""
+  const rest = raw.slice(scheme[0].length)
+  if (!rest.startsWith("//")) return ""
+  const authorityEnd = rest.slice(2).search(/[/?#]/)
+  const authority = authorityEnd < 0 ? rest.slice(2) : rest.slice(2, 2 + authorityEnd)
+  const host = authority.slice(authority.lastIndexOf("@") + 1)
+  if (INVALID_HOST_CHAR.test(host)) return ""
+  const validPort = (p: string) => p === "" || /^:\d*$/.test(p)
+  if (host.startsWith("[")) {
+    const close = host.indexOf("]")
+    return close < 0 || !validPort(host.slice(close + 1)) ? "" : host.slice(1, close)
+  }
+  const colon = host.lastIndexOf(":")
+  if (colon < 0) return host
+  return validPort(host.slice(colon)) ? host.slice(0, colon) : ""
 }
 
 const targetKey = (t: NormalizedTarget): ReadonlyArray<string | boolean> => [
@@ -607,6 +631,9 @@ const normalizeDelegation = (d: NonNullable<IntentRequest["delegation"]>): Eithe
     }
     const issuedAt = yield* normalizeTime(d.issued_at, "delegation.issued_at")
     const expiresAt = yield* normalizeTime(d.expires_at, "delegation.expires_at")
+    if (!isZero(expiresAt) && !isZero(issuedAt) && timeNanos(expiresAt) <= timeNanos(issuedAt)) {
+      return yield* invalid("delegation.expires_at must be after issued_at")
+    }
     const out: Record<string, Json> = { requester_identity: requester }
     put(out, "scope_class", lowerTrim(d.scope_class ?? ""))
     put(out, "token_refs", uniqueSorted(d.token_refs))

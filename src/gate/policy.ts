@@ -4,7 +4,7 @@
  */
 import { Either, Option, Schema } from "effect"
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from "yaml"
-import type { Json } from "../kernel/canonical-json.js"
+import { canonicalize, type Json } from "../kernel/canonical-json.js"
 import { digestJson, isSha256Hex } from "../kernel/digest.js"
 import { formatGoDuration, parseGoDuration } from "../kernel/duration.js"
 import { firstProblem, formatPath } from "../kernel/schema-errors.js"
@@ -333,7 +333,7 @@ const normalizeMatch = (m: PolicyMatchInput | null | undefined, name: string): C
       (c) => `unsupported match endpoint_class "${c}" for ${name}`
     )
     const discoveryMethods = yield* validated(
-      uniqueSorted(match.discovery_method, (s) => lowerTrim(s).replace(/[- ]/g, "_")),
+      lowerList(match.discovery_method),
       DISCOVERY_METHODS,
       (d) => `unsupported match discovery_method "${d}" for ${name}`
     )
@@ -676,7 +676,9 @@ export const normalizePolicy = (input: PolicyInput): Check<Policy> =>
 
     const rules: Array<PolicyRule> = []
     for (const r of input.rules ?? []) rules.push(yield* normalizeRule(r))
-    rules.sort((a, b) => a.priority - b.priority || compareBytes(a.name, b.name))
+    // Ties (same priority and name) are broken by content, so file order never changes the digest.
+    const tieKey = (r: PolicyRule) => Either.getOrElse(canonicalize(rulePayload(r)), () => "")
+    rules.sort((a, b) => a.priority - b.priority || compareBytes(a.name, b.name) || compareBytes(tieKey(a), tieKey(b)))
 
     return {
       schemaId,

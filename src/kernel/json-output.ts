@@ -9,6 +9,9 @@ const HTML_UNSAFE = /[<>&\u2028\u2029]/g
 const escapeHtml = (s: string): string =>
   s.replace(HTML_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
 
+/** A JSON string literal as Go's encoder writes it (HTML-sensitive characters escaped). */
+export const goJsonString = (s: string): string => escapeHtml(JSON.stringify(s))
+
 const write = (value: unknown): string => {
   if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? "null" : write(v))).join(",")}]`
   if (value !== null && typeof value === "object") {
