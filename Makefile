@@ -4,7 +4,7 @@ NODE ?= node
 NPM ?= npm
 STAMP := node_modules/.install-stamp
 
-.PHONY: all install build typecheck lint test test-unit demo bench schemas clean
+.PHONY: all install build typecheck lint test demo bench bench-quick schemas clean
 
 all: build
 
@@ -33,7 +33,10 @@ demo: build
 	@bash scripts/demo.sh
 
 bench: build
-	$(NODE) --expose-gc node_modules/.bin/tsx bench/run.ts 2>/dev/null || $(NODE) bench/run.mjs
+	$(NODE) scripts/bench.mjs
+
+bench-quick: build
+	BENCH_QUICK=1 $(NODE) scripts/bench.mjs
 
 schemas: $(STAMP)
 	UPDATE_SCHEMAS=1 node_modules/.bin/vitest run test/library/schemas.test.ts

@@ -1,0 +1,42 @@
+// `make bench`: bundles the TypeScript bench (bench/run.ts) and its child probes with esbuild into
+// .tmp/bench/ (there is no TypeScript runner here), then runs it with node. Needs dist/gait.cjs
+// (`node scripts/build.mjs --cli-only`). BENCH_QUICK=1 for a short smoke run.
+import { spawnSync } from "node:child_process"
+import { existsSync, mkdirSync } from "node:fs"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { build } from "esbuild"
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)))
+const outdir = join(root, ".tmp", "bench")
+
+if (!existsSync(join(root, "dist", "gait.cjs"))) {
+  console.error("bench: dist/gait.cjs is missing; run `node scripts/build.mjs --cli-only` (or `make build`) first")
+  process.exit(2)
+}
+mkdirSync(outdir, { recursive: true })
+
+await build({
+  absWorkingDir: root,
+  entryPoints: ["run", "gait-entry", "load-probe", "cold"].map((name) => ({
+    in: `bench/${name}.ts`,
+    out: name
+  })),
+  outdir,
+  outExtension: { ".js": ".cjs" },
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node20",
+  // Same settings as the shipped CLI, so load-time probes see the same code shape.
+  minify: true,
+  legalComments: "none",
+  logLevel: "warning"
+})
+
+const result = spawnSync(process.execPath, ["--expose-gc", join(outdir, "run.cjs")], {
+  cwd: root,
+  stdio: "inherit",
+  env: { ...process.env, GAIT_BENCH_DIR: outdir }
+})
+process.exit(result.status ?? 1)

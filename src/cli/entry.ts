@@ -1,0 +1,25 @@
+/** Composes the CLI's layers and runs it as the process: exit code from the outcome, 130 on interrupt. */
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
+import { Effect, Exit, Layer } from "effect"
+import * as Gate from "../gate/gate.js"
+import { correlationIdOf } from "../kernel/ids.js"
+import { CorrelationId } from "./correlation.js"
+import * as CliExit from "./exit.js"
+import { runCli } from "./main.js"
+
+export const runProcess = (args: ReadonlyArray<string>): void => {
+  const services = Layer.mergeAll(
+    Gate.layer,
+    CliExit.layer,
+    Layer.succeed(CorrelationId, correlationIdOf(["gait", ...args]))
+  ).pipe(Layer.provideMerge(Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer)))
+  NodeRuntime.runMain(runCli(args).pipe(Effect.provide(services)), {
+    disableErrorReporting: true,
+    disablePrettyLogger: true,
+    teardown: (exit, onExit) =>
+      onExit(Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : Exit.isInterrupted(exit) ? 130 : 1)
+  })
+}
