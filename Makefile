@@ -27,7 +27,9 @@ lint: $(STAMP)
 	node_modules/.bin/biome check --error-on-warnings .
 
 test: typecheck lint
-	node_modules/.bin/vitest run
+	@mkdir -p .tmp
+	node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest.json
+	@$(NODE) scripts/test-summary.mjs .tmp/vitest.json
 
 demo: build
 	@bash scripts/demo.sh
