@@ -1,8 +1,7 @@
 /** `.gait/config.yaml` (spec ops.md §1.2): project defaults. All values are scalars. */
 import { Schema } from "effect"
 
-const Str = Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true })
-const Bool = Schema.optionalWith(Schema.NullOr(Schema.Boolean), { exact: true })
+import { OptBoolean as Bool, OptInt, optionalNullable, OptString as Str } from "../kernel/schema-fields.js"
 
 export const GateDefaults = Schema.Struct({
   policy: Str,
@@ -33,7 +32,7 @@ export const McpServeDefaults = Schema.Struct({
   listen: Str,
   auth_mode: Str,
   auth_token_env: Str,
-  max_request_bytes: Schema.optionalWith(Schema.NullOr(Schema.Int), { exact: true }),
+  max_request_bytes: OptInt,
   http_verdict_status: Str,
   allow_client_artifact_paths: Bool
 })
@@ -41,8 +40,8 @@ export const McpServeDefaults = Schema.Struct({
 export const RetentionDefaults = Schema.Struct({ trace_ttl: Str, session_ttl: Str, export_ttl: Str })
 
 export const ProjectConfig = Schema.Struct({
-  gate: Schema.optionalWith(Schema.NullOr(GateDefaults), { exact: true }),
-  mcp_serve: Schema.optionalWith(Schema.NullOr(McpServeDefaults), { exact: true }),
-  retention: Schema.optionalWith(Schema.NullOr(RetentionDefaults), { exact: true })
+  gate: optionalNullable(GateDefaults),
+  mcp_serve: optionalNullable(McpServeDefaults),
+  retention: optionalNullable(RetentionDefaults)
 }).annotations({ identifier: "ProjectConfig", title: "gait project config (.gait/config.yaml)" })
 export type ProjectConfig = typeof ProjectConfig.Type

@@ -520,6 +520,23 @@ const mergeLimit = (a: LimitPolicy | undefined, b: LimitPolicy | undefined): Lim
   return compareBytes(a.scope, b.scope) <= 0 ? a : b
 }
 
+/** An outcome no rule contributed to: the default verdict, or a fail-closed block. */
+const unmatched = (verdict: Verdict, reasonCodes: ReadonlyArray<string>, violations: ReadonlyArray<string>): Outcome => ({
+  verdict,
+  reasonCodes,
+  violations,
+  matchedRule: "",
+  minApprovals: verdict === "require_approval" ? 1 : 0,
+  requireDistinctApprovers: false,
+  requireBrokerCredential: false,
+  requireDelegation: false,
+  rateLimit: undefined,
+  destructiveBudget: undefined,
+  sandbox: undefined,
+  freezeWindow: undefined,
+  script: undefined
+})
+
 /** Rules, tier and default for one (non-script or step) intent (§4.2–4.4). */
 const evaluateRules = (policy: Policy, intent: NormalizedIntent, now: bigint): Outcome => {
   const tier: Array<RuleResult> = []
@@ -531,21 +548,7 @@ const evaluateRules = (policy: Policy, intent: NormalizedIntent, now: bigint): O
     tier.push(evaluateRule(rule, intent, now))
   }
   if (tier.length === 0) {
-    return {
-      verdict: policy.defaultVerdict,
-      reasonCodes: [`default_${policy.defaultVerdict}`],
-      violations: [],
-      matchedRule: "",
-      minApprovals: policy.defaultVerdict === "require_approval" ? 1 : 0,
-      requireDistinctApprovers: false,
-      requireBrokerCredential: false,
-      requireDelegation: false,
-      rateLimit: undefined,
-      destructiveBudget: undefined,
-      sandbox: undefined,
-      freezeWindow: undefined,
-      script: undefined
-    }
+    return unmatched(policy.defaultVerdict, [`default_${policy.defaultVerdict}`], [])
   }
   const verdict = tier.reduce<Verdict>((v, r) => mostRestrictive(v, r.effect), "allow")
   const winners = tier.filter((r) => r.effect === verdict)
@@ -686,21 +689,7 @@ export const evaluatePolicy = (policy: Policy, intent: NormalizedIntent, options
   if (failClosedApplies(policy, intent.context.risk_class)) {
     const f = failClosedFindings(policy, intent)
     if (f.reasons.length > 0) {
-      return {
-        verdict: "block",
-        reasonCodes: f.reasons,
-        violations: f.violations,
-        matchedRule: "",
-        minApprovals: 0,
-        requireDistinctApprovers: false,
-        requireBrokerCredential: false,
-        requireDelegation: false,
-        rateLimit: undefined,
-        destructiveBudget: undefined,
-        sandbox: undefined,
-        freezeWindow: undefined,
-        script: undefined
-      }
+      return unmatched("block", f.reasons, f.violations)
     }
   }
   return intent.script !== undefined ? evaluateScript(policy, intent, options.now) : evaluateRules(policy, intent, options.now)

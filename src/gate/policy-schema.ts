@@ -4,11 +4,13 @@
  */
 import { Schema } from "effect"
 
-const opt = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(Schema.NullOr(schema), { exact: true })
-const Str = opt(Schema.String)
-const Bool = opt(Schema.Boolean)
-const Int = opt(Schema.Int)
-const StrList = opt(Schema.Array(Schema.String))
+import {
+  OptBoolean as Bool,
+  OptInt as Int,
+  optionalNullable as opt,
+  OptString as Str,
+  OptStringList as StrList
+} from "../kernel/schema-fields.js"
 
 const Limit = Schema.Struct({ requests: Int, window: Str, scope: Str })
 
