@@ -5,6 +5,8 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
 import { Effect, Exit, Layer } from "effect"
 import * as Gate from "../gate/gate.js"
+import * as SessionLock from "../session/lock.js"
+import * as SessionStore from "../session/store.js"
 import { correlationIdOf } from "../kernel/ids.js"
 import { CorrelationId } from "./correlation.js"
 import * as CliExit from "./exit.js"
@@ -13,6 +15,7 @@ import { runCli } from "./main.js"
 export const runProcess = (args: ReadonlyArray<string>): void => {
   const services = Layer.mergeAll(
     Gate.layer,
+    SessionStore.layerFile.pipe(Layer.provide(SessionLock.layerFile)),
     CliExit.layer,
     Layer.succeed(CorrelationId, correlationIdOf(["gait", ...args]))
   ).pipe(Layer.provideMerge(Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer)))

@@ -13,6 +13,8 @@ import { CliExit } from "./exit.js"
 import { gateCommand } from "./gate.js"
 import { keysCommand } from "./keys.js"
 import { printJson, printLines } from "./output.js"
+import { runCommand } from "./session.js"
+import { verifyCommand } from "./verify.js"
 
 export const ROOT_EXPLAIN =
   "Gait is an offline-first CLI for deterministic run artifacts, policy-gated tool execution, and reproducible debugging workflows."
@@ -35,7 +37,7 @@ const root = Command.make(
   "gait",
   { explain: Options.boolean("explain").pipe(Options.withDescription("print what gait is and exit")) },
   ({ explain }) => printLines([explain ? ROOT_EXPLAIN : `gait ${VERSION}`])
-).pipe(Command.withDescription(ROOT_EXPLAIN), Command.withSubcommands([gateCommand, keysCommand, versionCommand]))
+).pipe(Command.withDescription(ROOT_EXPLAIN), Command.withSubcommands([gateCommand, keysCommand, runCommand, verifyCommand, versionCommand]))
 
 const cli = Command.run(root, { name: "gait", version: VERSION })
 
@@ -44,11 +46,26 @@ const stripAnsi = (s: string): string => s.replace(/\x1b\[[0-9;]*m/g, "")
 const usageMessage = (e: ValidationError.ValidationError): string =>
   stripAnsi(HelpDoc.toAnsiText(e.error)).trim().split("\n").filter((l) => l.trim() !== "").join(" ")
 
-const COMMAND_PATHS = new Set(["gate", "gate eval", "keys", "keys init", "version"])
+const COMMAND_PATHS = new Set([
+  "gate",
+  "gate eval",
+  "keys",
+  "keys init",
+  "run",
+  "run session",
+  "run session start",
+  "run session append",
+  "run session status",
+  "run session checkpoint",
+  "run session compact",
+  "verify",
+  "verify session-chain",
+  "version"
+])
 
 /** `gate eval`, `keys init`, …: the command a text-mode error line is attributed to (ops.md §7). */
 export const commandLabel = (args: ReadonlyArray<string>): string => {
-  const words = args.slice(0, 2).filter((a) => !a.startsWith("-"))
+  const words = args.slice(0, 3).filter((a) => !a.startsWith("-"))
   for (let n = words.length; n > 0; n--) {
     const label = words.slice(0, n).join(" ")
     if (COMMAND_PATHS.has(label)) return label

@@ -18,6 +18,17 @@ import type {
   TracePathInvalid,
   UnsupportedFeature
 } from "../gate/errors.js"
+import type {
+  SessionChainInvalid,
+  SessionIdentityMismatch,
+  SessionJournalInvalid,
+  SessionJournalMissing,
+  SessionLockContention,
+  SessionLockFailed,
+  SessionNoNewEvents,
+  SessionPathInvalid
+} from "../session/errors.js"
+import type { RunpackInvalid } from "../session/errors-runpack.js"
 
 export type GaitError =
   | UsageError
@@ -36,6 +47,15 @@ export type GaitError =
   | ProfileViolation
   | UnsupportedFeature
   | TracePathInvalid
+  | SessionLockContention
+  | SessionLockFailed
+  | SessionPathInvalid
+  | SessionJournalMissing
+  | SessionJournalInvalid
+  | SessionIdentityMismatch
+  | SessionNoNewEvents
+  | SessionChainInvalid
+  | RunpackInvalid
 
 /** The canonical categories of the reference (exactly these ten). */
 export type ErrorCategory =
@@ -128,7 +148,37 @@ export const rules: { readonly [K in GaitError["_tag"]]: Rule<Extract<GaitError,
     "unsupported_feature",
     (e) => `this build does not enforce ${e.feature}; remove it from the policy or the command line`
   ),
-  TracePathInvalid: invalidInput("trace_path_invalid", () => "pass a file path that stays inside the working tree, or an absolute path")
+  TracePathInvalid: invalidInput("trace_path_invalid", () => "pass a file path that stays inside the working tree, or an absolute path"),
+  SessionLockContention: {
+    exitCode: 1,
+    httpStatus: 503,
+    code: "session_lock_contention",
+    category: "state_contention",
+    retryable: true,
+    hint: (e) =>
+      e.lock.holder_readable
+        ? `another process holds ${e.lock.path}; retry, raise GAIT_SESSION_LOCK_TIMEOUT (now ${e.lock.timeout_ms}ms) or use GAIT_SESSION_LOCK_PROFILE=swarm for many concurrent writers`
+        : `${e.lock.path} has no readable holder metadata, so it is never treated as stale; if no gait process is running on this journal, remove it`
+  },
+  SessionLockFailed: {
+    exitCode: 1,
+    httpStatus: 500,
+    code: "session_lock_failed",
+    category: "io_failure",
+    retryable: false,
+    hint: (e) => `check that the directory of ${e.path} exists and is writable`
+  },
+  SessionPathInvalid: invalidInput("session_path_invalid", () => "pass a path inside the working tree, or an absolute path"),
+  SessionJournalMissing: invalidInput("session_journal_missing", () => "create the journal first: gait run session start --journal <path> --session-id <id> --run-id <id>"),
+  SessionJournalInvalid: invalidInput("session_journal_invalid", (e) =>
+    e.line === undefined ? `inspect ${e.path}` : `inspect ${e.path} at line ${e.line}; only a torn final record is repaired automatically`
+  ),
+  SessionIdentityMismatch: invalidInput("session_identity_mismatch", (e) => `${e.path} belongs to session ${e.existing_session_id} run ${e.existing_run_id}; use another journal`),
+  SessionNoNewEvents: invalidInput("session_no_new_events", () => "append events before the next checkpoint"),
+  SessionChainInvalid: invalidInput("session_chain_invalid", (e) => `check that ${e.path} is a session chain written by gait run session checkpoint`),
+  RunpackInvalid: invalidInput("runpack_invalid", (e) =>
+    e.reason === "duplicate_entries" ? "rebuild the artifact so each zip path is unique" : "check that the file is a runpack written by gait"
+  )
 }
 
 export const ruleOf = <E extends GaitError>(e: E): Rule<E> => rules[e._tag as E["_tag"]] as unknown as Rule<E>
