@@ -18,7 +18,7 @@ mkdirSync(outdir, { recursive: true })
 
 await build({
   absWorkingDir: root,
-  entryPoints: ["run", "gait-entry", "load-probe", "cold"].map((name) => ({
+  entryPoints: ["run", "gait-entry", "load-probe", "cold", "session"].map((name) => ({
     in: `bench/${name}.ts`,
     out: name
   })),
@@ -34,9 +34,12 @@ await build({
   logLevel: "warning"
 })
 
-const result = spawnSync(process.execPath, ["--expose-gc", join(outdir, "run.cjs")], {
-  cwd: root,
-  stdio: "inherit",
-  env: { ...process.env, GAIT_BENCH_DIR: outdir }
-})
-process.exit(result.status ?? 1)
+const run = (script, args = []) =>
+  spawnSync(process.execPath, [...args, join(outdir, script)], {
+    cwd: root,
+    stdio: "inherit",
+    env: { ...process.env, GAIT_BENCH_DIR: outdir }
+  }).status ?? 1
+const gate = run("run.cjs", ["--expose-gc"])
+const session = run("session.cjs")
+process.exit(gate !== 0 ? gate : session)

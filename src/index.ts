@@ -66,6 +66,44 @@ export {
 } from "./gate/traces.js"
 export { type Verdict, VERDICTS } from "./gate/vocabulary.js"
 
+// Sessions
+export {
+  LockDiagnostic,
+  LockProfile,
+  SessionChainInvalid,
+  SessionIdentityMismatch,
+  SessionJournalInvalid,
+  SessionJournalMissing,
+  SessionLockContention,
+  SessionLockFailed,
+  SessionNoNewEvents,
+  SessionPathInvalid
+} from "./session/errors.js"
+export { RunpackInvalid } from "./session/errors-runpack.js"
+export { type LockSettings, resolveLockSettings } from "./session/lock-config.js"
+export { layerFile as SessionLockFile, layerMemory as SessionLockMemory, SessionLock, type SessionLockApi } from "./session/lock.js"
+export { buildRunpack, checkpointRunpack, verifyRunpack, type RunpackVerification } from "./session/runpack.js"
+export {
+  SessionChain,
+  SessionCheckpoint,
+  SessionEvent,
+  SessionHeader,
+  SessionState,
+  type SessionStatus
+} from "./session/schema.js"
+export {
+  type AppendInput,
+  type CheckpointOptions,
+  type CheckpointResult,
+  type CompactionReport,
+  type CompactOptions,
+  layerFile as SessionStoreFile,
+  SessionStore,
+  type SessionStoreApi,
+  type SessionStoreError
+} from "./session/store.js"
+export { type ChainVerification, verifySessionChain } from "./session/verify.js"
+
 // Diagnostics: the one error → exit code / envelope table
 export { type Diagnostic, diagnose, type ErrorCategory, type GaitError, isGaitError, rules } from "./diagnostics/diagnostics.js"
 

@@ -4,14 +4,25 @@ import { describe, expect, it } from "@effect/vitest"
 import { JSONSchema, type Schema } from "effect"
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
-import { IntentRequest, PolicyInput, ProjectConfig, TraceRecord } from "../../src/index.js"
+import {
+  IntentRequest,
+  PolicyInput,
+  ProjectConfig,
+  SessionChain,
+  SessionEvent,
+  SessionState,
+  TraceRecord
+} from "../../src/index.js"
 
 const dir = path.resolve(__dirname, "..", "..", "schemas")
 const documents: ReadonlyArray<readonly [string, Schema.Schema.Any]> = [
   ["intent_request.schema.json", IntentRequest],
   ["policy.schema.json", PolicyInput],
   ["trace_record.schema.json", TraceRecord],
-  ["project_config.schema.json", ProjectConfig]
+  ["project_config.schema.json", ProjectConfig],
+  ["session_event.schema.json", SessionEvent],
+  ["session_state.schema.json", SessionState],
+  ["session_chain.schema.json", SessionChain]
 ]
 
 describe("derived JSON Schema files", () => {
