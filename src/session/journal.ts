@@ -6,7 +6,8 @@
  * of an append leaves a final segment without its newline. Every record is written as one `write`
  * of `json + "\n"`, so a final segment that lacks the newline and does not parse is exactly such a
  * torn, never-acknowledged record (the writer exits 0 only after the whole line is written). The
- * reader reports its byte offset and the store truncates it away under the lock. An invalid line
+ * reader reports its byte offset and the store truncates it away under the lock — but only when the
+ * segment starts like a gait record, so a file that was never a journal is not cut. An invalid line
  * anywhere else is corruption and stays an error.
  */
 import * as FileSystem from "@effect/platform/FileSystem"
@@ -68,6 +69,10 @@ const decodeCheckpoint = Schema.decodeUnknownEither(SessionCheckpoint)
 const tryJson = (text: string): Either.Either<unknown, string> =>
   Either.try({ try: (): unknown => JSON.parse(text), catch: (e) => (e instanceof Error ? e.message : String(e)) })
 
+const RECORD_PREFIX = '{"record_type":"'
+const looksLikeRecordStart = (text: string): boolean =>
+  text.length >= RECORD_PREFIX.length ? text.startsWith(RECORD_PREFIX) : RECORD_PREFIX.startsWith(text)
+
 /** Validates journal bytes (§2.2); pure, so it is shared by every store layer. */
 export const parseJournal = (path: string, bytes: Uint8Array): Either.Either<JournalScan, SessionJournalInvalid> => {
   const invalid = (detail: string, line?: number) =>
@@ -96,7 +101,9 @@ export const parseJournal = (path: string, bytes: Uint8Array): Either.Either<Jou
     }
     const json = tryJson(text)
     if (Either.isLeft(json)) {
-      if (!complete) return Either.right(finish(true))
+      // Only what gait's writer could have started is treated as torn; anything else (a file that
+      // was never a journal) is reported, never truncated.
+      if (!complete && looksLikeRecordStart(text)) return Either.right(finish(true))
       return invalid(`session journal parse line ${lineNo}: ${json.left}`, lineNo)
     }
     const record = decodeRecord(json.right)
