@@ -12,12 +12,12 @@ import { encodeBase64, SignatureAlg, type VerifyProblem, verifySignedDocument } 
 import { compareBytes, lowerTrim, trim } from "../kernel/text.js"
 import { DEFAULT_CREATED_AT, formatRfc3339Nano, GO_ZERO_TIME, parseRfc3339 } from "../kernel/time.js"
 import { RunpackInvalid, type RunpackInvalidReason } from "./errors-runpack.js"
+import { optionalExact, recordHeaderFields } from "../kernel/schema-fields.js"
 import { timelineRelationship } from "./relationship.js"
 import { Relationship, SCHEMA_VERSION, type SessionEvent } from "./schema.js"
 
 export { RunpackInvalid } from "./errors-runpack.js"
 
-const opt = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { exact: true })
 
 export const RUN_SCHEMA = "gait.runpack.run"
 export const INTENT_SCHEMA = "gait.runpack.intent"
@@ -42,16 +42,13 @@ export type RunEnv = typeof RunEnv.Type
 export const TimelineEvent = Schema.Struct({
   event: Schema.String,
   ts: Schema.String,
-  ref: opt(Schema.String),
-  relationship: opt(Relationship)
+  ref: optionalExact(Schema.String),
+  relationship: optionalExact(Relationship)
 })
 export type TimelineEvent = typeof TimelineEvent.Type
 
 export const Run = Schema.Struct({
-  schema_id: Schema.String,
-  schema_version: Schema.String,
-  created_at: Schema.String,
-  producer_version: Schema.String,
+  ...recordHeaderFields,
   run_id: Schema.String,
   env: RunEnv,
   timeline: Schema.Array(TimelineEvent)
@@ -59,28 +56,22 @@ export const Run = Schema.Struct({
 export type Run = typeof Run.Type
 
 export const IntentRecord = Schema.Struct({
-  schema_id: Schema.String,
-  schema_version: Schema.String,
-  created_at: Schema.String,
-  producer_version: Schema.String,
+  ...recordHeaderFields,
   run_id: Schema.String,
   intent_id: Schema.String,
   tool_name: Schema.String,
   args_digest: Schema.String,
-  args: opt(JsonObject)
+  args: optionalExact(JsonObject)
 })
 export type IntentRecord = typeof IntentRecord.Type
 
 export const ResultRecord = Schema.Struct({
-  schema_id: Schema.String,
-  schema_version: Schema.String,
-  created_at: Schema.String,
-  producer_version: Schema.String,
+  ...recordHeaderFields,
   run_id: Schema.String,
   intent_id: Schema.String,
   status: Schema.String,
   result_digest: Schema.String,
-  result: opt(JsonObject)
+  result: optionalExact(JsonObject)
 })
 export type ResultRecord = typeof ResultRecord.Type
 
@@ -92,22 +83,19 @@ export const RefReceipt = Schema.Struct({
   content_digest: Schema.String,
   retrieved_at: Schema.String,
   redaction_mode: Schema.String,
-  immutability: opt(Schema.String),
-  freshness_sla_seconds: opt(Schema.Int),
-  sensitivity_label: opt(Schema.String),
-  retrieval_params: opt(JsonObject)
+  immutability: optionalExact(Schema.String),
+  freshness_sla_seconds: optionalExact(Schema.Int),
+  sensitivity_label: optionalExact(Schema.String),
+  retrieval_params: optionalExact(JsonObject)
 })
 export type RefReceipt = typeof RefReceipt.Type
 
 export const Refs = Schema.Struct({
-  schema_id: Schema.String,
-  schema_version: Schema.String,
-  created_at: Schema.String,
-  producer_version: Schema.String,
+  ...recordHeaderFields,
   run_id: Schema.String,
-  context_set_digest: opt(Schema.String),
-  context_evidence_mode: opt(Schema.String),
-  context_ref_count: opt(Schema.NonNegativeInt),
+  context_set_digest: optionalExact(Schema.String),
+  context_evidence_mode: optionalExact(Schema.String),
+  context_ref_count: optionalExact(Schema.NonNegativeInt),
   receipts: Schema.Array(RefReceipt)
 })
 export type Refs = typeof Refs.Type
@@ -119,20 +107,17 @@ export const ManifestSignature = Schema.Struct({
   alg: Schema.String,
   key_id: Schema.String,
   sig: Schema.String,
-  signed_digest: opt(Schema.String)
+  signed_digest: optionalExact(Schema.String)
 })
 export type ManifestSignature = typeof ManifestSignature.Type
 
 export const Manifest = Schema.Struct({
-  schema_id: Schema.String,
-  schema_version: Schema.String,
-  created_at: Schema.String,
-  producer_version: Schema.String,
+  ...recordHeaderFields,
   run_id: Schema.String,
   capture_mode: Schema.String,
   files: Schema.Array(ManifestFile),
   manifest_digest: Schema.String,
-  signatures: opt(Schema.Array(ManifestSignature))
+  signatures: optionalExact(Schema.Array(ManifestSignature))
 })
 export type Manifest = typeof Manifest.Type
 
@@ -159,10 +144,10 @@ export const RunpackVerification = Schema.Struct({
   run_id: Schema.String,
   manifest_digest: Schema.String,
   files_checked: Schema.NonNegativeInt,
-  missing_files: opt(Schema.Array(Schema.String)),
-  hash_mismatches: opt(Schema.Array(HashMismatch)),
+  missing_files: optionalExact(Schema.Array(Schema.String)),
+  hash_mismatches: optionalExact(Schema.Array(HashMismatch)),
   signature_status: SignatureStatus,
-  signature_errors: opt(Schema.Array(Schema.String)),
+  signature_errors: optionalExact(Schema.Array(Schema.String)),
   signatures_total: Schema.NonNegativeInt,
   signatures_valid: Schema.NonNegativeInt
 })

@@ -4,8 +4,8 @@
  * the order of the written JSON. Unknown fields are ignored when reading (compatibility contract).
  */
 import { Schema } from "effect"
+import { optionalExact, recordHeaderFields } from "../kernel/schema-fields.js"
 
-const opt = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { exact: true })
 
 export const SESSION_JOURNAL_SCHEMA = "gait.runpack.session_journal"
 export const SESSION_EVENT_SCHEMA = "gait.runpack.session_event"
@@ -19,68 +19,59 @@ const EntityRef = Schema.Struct({ kind: Schema.String, id: Schema.String })
 
 /** Relationship envelope (§2.7); every part optional. */
 export const Relationship = Schema.Struct({
-  parent_ref: opt(EntityRef),
-  entity_refs: opt(Schema.Array(EntityRef)),
-  policy_ref: opt(
+  parent_ref: optionalExact(EntityRef),
+  entity_refs: optionalExact(Schema.Array(EntityRef)),
+  policy_ref: optionalExact(
     Schema.Struct({
-      policy_id: opt(Schema.String),
-      policy_version: opt(Schema.String),
-      policy_digest: opt(Schema.String),
-      matched_rule_ids: opt(Schema.Array(Schema.String))
+      policy_id: optionalExact(Schema.String),
+      policy_version: optionalExact(Schema.String),
+      policy_digest: optionalExact(Schema.String),
+      matched_rule_ids: optionalExact(Schema.Array(Schema.String))
     })
   ),
-  agent_chain: opt(Schema.Array(Schema.Struct({ identity: Schema.String, role: Schema.String }))),
-  edges: opt(Schema.Array(Schema.Struct({ kind: Schema.String, from: EntityRef, to: EntityRef }))),
-  parent_record_id: opt(Schema.String),
-  related_record_ids: opt(Schema.Array(Schema.String)),
-  related_entity_ids: opt(Schema.Array(Schema.String)),
-  agent_lineage: opt(Schema.Array(Schema.Unknown))
+  agent_chain: optionalExact(Schema.Array(Schema.Struct({ identity: Schema.String, role: Schema.String }))),
+  edges: optionalExact(Schema.Array(Schema.Struct({ kind: Schema.String, from: EntityRef, to: EntityRef }))),
+  parent_record_id: optionalExact(Schema.String),
+  related_record_ids: optionalExact(Schema.Array(Schema.String)),
+  related_entity_ids: optionalExact(Schema.Array(Schema.String)),
+  agent_lineage: optionalExact(Schema.Array(Schema.Unknown))
 })
 export type Relationship = typeof Relationship.Type
 
 export const SessionHeader = Schema.Struct({
-  schema_id: Schema.String,
-  schema_version: Schema.String,
-  created_at: Schema.String,
-  producer_version: Schema.String,
+  ...recordHeaderFields,
   session_id: Schema.String,
   run_id: Schema.String,
   started_at: Schema.String,
-  events: opt(Schema.NullOr(Schema.Array(Schema.Unknown)))
+  events: optionalExact(Schema.NullOr(Schema.Array(Schema.Unknown)))
 })
 export type SessionHeader = typeof SessionHeader.Type
 
 export const SessionEvent = Schema.Struct({
-  schema_id: Schema.String,
-  schema_version: Schema.String,
-  created_at: Schema.String,
-  producer_version: Schema.String,
+  ...recordHeaderFields,
   session_id: Schema.String,
   run_id: Schema.String,
   sequence: Schema.Int,
-  intent_id: opt(Schema.String),
-  tool_name: opt(Schema.String),
-  intent_digest: opt(Schema.String),
-  policy_digest: opt(Schema.String),
-  policy_id: opt(Schema.String),
-  policy_version: opt(Schema.String),
-  matched_rule_ids: opt(Schema.Array(Schema.String)),
-  trace_id: opt(Schema.String),
-  trace_path: opt(Schema.String),
-  verdict: opt(Schema.String),
-  reason_codes: opt(Schema.Array(Schema.String)),
-  violations: opt(Schema.Array(Schema.String)),
-  relationship: opt(Relationship),
-  safety_invariant_version: opt(Schema.String),
-  safety_invariant_hash: opt(Schema.String)
+  intent_id: optionalExact(Schema.String),
+  tool_name: optionalExact(Schema.String),
+  intent_digest: optionalExact(Schema.String),
+  policy_digest: optionalExact(Schema.String),
+  policy_id: optionalExact(Schema.String),
+  policy_version: optionalExact(Schema.String),
+  matched_rule_ids: optionalExact(Schema.Array(Schema.String)),
+  trace_id: optionalExact(Schema.String),
+  trace_path: optionalExact(Schema.String),
+  verdict: optionalExact(Schema.String),
+  reason_codes: optionalExact(Schema.Array(Schema.String)),
+  violations: optionalExact(Schema.Array(Schema.String)),
+  relationship: optionalExact(Relationship),
+  safety_invariant_version: optionalExact(Schema.String),
+  safety_invariant_hash: optionalExact(Schema.String)
 })
 export type SessionEvent = typeof SessionEvent.Type
 
 export const SessionCheckpoint = Schema.Struct({
-  schema_id: Schema.String,
-  schema_version: Schema.String,
-  created_at: Schema.String,
-  producer_version: Schema.String,
+  ...recordHeaderFields,
   session_id: Schema.String,
   run_id: Schema.String,
   checkpoint_index: Schema.Int,
@@ -88,20 +79,20 @@ export const SessionCheckpoint = Schema.Struct({
   sequence_end: Schema.Int,
   runpack_path: Schema.String,
   manifest_digest: Schema.String,
-  prev_checkpoint_digest: opt(Schema.String),
+  prev_checkpoint_digest: optionalExact(Schema.String),
   checkpoint_digest: Schema.String,
-  relationship: opt(Relationship),
-  safety_invariant_version: opt(Schema.String),
-  safety_invariant_hash: opt(Schema.String)
+  relationship: optionalExact(Relationship),
+  safety_invariant_version: optionalExact(Schema.String),
+  safety_invariant_hash: optionalExact(Schema.String)
 })
 export type SessionCheckpoint = typeof SessionCheckpoint.Type
 
 /** One journal line: `record_type` plus the matching payload. */
 export const JournalRecord = Schema.Struct({
   record_type: Schema.String,
-  header: opt(Schema.Unknown),
-  event: opt(Schema.Unknown),
-  checkpoint: opt(Schema.Unknown)
+  header: optionalExact(Schema.Unknown),
+  event: optionalExact(Schema.Unknown),
+  checkpoint: optionalExact(Schema.Unknown)
 })
 
 export const SessionState = Schema.Struct({
@@ -118,16 +109,13 @@ export const SessionState = Schema.Struct({
   checkpoint_count: Schema.NonNegativeInt,
   last_checkpoint_index: Schema.NonNegativeInt,
   last_checkpoint_sequence: Schema.NonNegativeInt,
-  last_checkpoint_digest: opt(Schema.String),
+  last_checkpoint_digest: optionalExact(Schema.String),
   journal_size_bytes: Schema.NonNegativeInt
 })
 export type SessionState = typeof SessionState.Type
 
 export const SessionChain = Schema.Struct({
-  schema_id: Schema.String,
-  schema_version: Schema.String,
-  created_at: Schema.String,
-  producer_version: Schema.String,
+  ...recordHeaderFields,
   session_id: Schema.String,
   run_id: Schema.String,
   checkpoints: Schema.NullOr(Schema.Array(SessionCheckpoint))
