@@ -4,10 +4,11 @@
  * their line (the reference silently ignored them, which hides typos in a production posture).
  */
 import { Effect, Either, Schema } from "effect"
-import { isMap, LineCounter, parseDocument } from "yaml"
+import { isMap } from "yaml"
 import { InputUnreadable } from "../kernel/errors.js"
 import { readBoundedText } from "../kernel/files.js"
 import { firstProblem, formatPath } from "../kernel/schema-errors.js"
+import { parseYaml } from "../kernel/yaml.js"
 import { cleanPath } from "../kernel/text.js"
 import { ConfigInvalid } from "./errors.js"
 import { GateDefaults, McpServeDefaults, ProjectConfig, RetentionDefaults } from "./schema.js"
@@ -40,46 +41,31 @@ const trimStrings = (value: unknown): unknown => {
 
 export const parseConfigText = (text: string, path: string): Either.Either<LoadedConfig, ConfigInvalid> => {
   if (text.trim() === "") return Either.right(EMPTY)
-  const lines = new LineCounter()
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false })
-  const yamlError = doc.errors[0]
-  if (yamlError !== undefined) {
-    const pos = yamlError.linePos?.[0] ?? lines.linePos(yamlError.pos[0])
-    return Either.left(
-      new ConfigInvalid({
-        path,
-        detail: `${(yamlError.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "")} (${yamlError.code})`,
-        ...(pos === undefined ? {} : { line: pos.line, column: pos.col })
-      })
-    )
-  }
+  const parsed = parseYaml(text, { strict: false })
+  if (Either.isLeft(parsed)) return Either.left(new ConfigInvalid({ path, ...parsed.left }))
+  const { document, value, locate, lineOf } = parsed.right
   const warnings: Array<string> = []
-  const root = doc.contents
+  const root = document.contents
   if (isMap(root)) {
     for (const pair of root.items) {
       const key = String((pair.key as { value?: unknown } | null)?.value)
-      const line = lines.linePos((pair.key as unknown as { range?: ReadonlyArray<number> } | null)?.range?.[0] ?? 0).line
       const known = SECTIONS[key]
       if (known === undefined) {
-        warnings.push(`${path}:${line}: unknown config key "${key}" ignored`)
+        warnings.push(`${path}:${lineOf(pair.key)}: unknown config key "${key}" ignored`)
         continue
       }
       if (isMap(pair.value)) {
         for (const inner of pair.value.items) {
           const innerKey = String((inner.key as { value?: unknown } | null)?.value)
-          if (!known.includes(innerKey)) {
-            const innerLine = lines.linePos((inner.key as unknown as { range?: ReadonlyArray<number> } | null)?.range?.[0] ?? 0).line
-            warnings.push(`${path}:${innerLine}: unknown config key "${key}.${innerKey}" ignored`)
-          }
+          if (!known.includes(innerKey)) warnings.push(`${path}:${lineOf(inner.key)}: unknown config key "${key}.${innerKey}" ignored`)
         }
       }
     }
   }
-  const value = doc.toJS({ maxAliasCount: 100 }) ?? {}
   return Either.mapBoth(decode(trimStrings(value)), {
     onLeft: (error) => {
       const problem = firstProblem(error)
-      return new ConfigInvalid({ path, detail: `${formatPath(problem.path) || "config"}: ${problem.message}` })
+      return new ConfigInvalid({ path, detail: `${formatPath(problem.path) || "config"}: ${problem.message}`, ...locate(problem.path) })
     },
     onRight: (config) => ({ config, warnings })
   })

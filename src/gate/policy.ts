@@ -3,11 +3,11 @@
  * → normalization with the reference's exact messages → digest over the CamelCase payload of §3.4.
  */
 import { Either, Option, Schema } from "effect"
-import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from "yaml"
 import { canonicalize, type Json } from "../kernel/canonical-json.js"
 import { digestJson, isSha256Hex } from "../kernel/digest.js"
 import { formatGoDuration, parseGoDuration } from "../kernel/duration.js"
 import { firstProblem, formatPath } from "../kernel/schema-errors.js"
+import { parseYaml } from "../kernel/yaml.js"
 import { cleanPath, compareBytes, lowerTrim, trim, uniqueSorted, uniqueSortedLower } from "../kernel/text.js"
 import { PolicyInvalid, PolicyLegacyFields, PolicyUnparsable } from "./errors.js"
 import { PolicyInput, type PolicyMatchInput, type PolicyRuleInput } from "./policy-schema.js"
@@ -220,55 +220,16 @@ const LEGACY_FIELDS: ReadonlyArray<readonly [string, string]> = [
   ]
 ]
 
-interface Located {
-  readonly line?: number
-  readonly column?: number
-}
-
-/** Position of the key (or item) at `path` in the YAML document, for error messages. */
-const locate = (doc: Document, lines: LineCounter, path: ReadonlyArray<PropertyKey>): Located => {
-  let node: unknown = doc.contents
-  let offset: number | undefined
-  for (const segment of path) {
-    if (isMap(node)) {
-      const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === segment)
-      if (pair === undefined) break
-      offset = (pair.key as YamlNode | null)?.range?.[0] ?? offset
-      node = pair.value
-    } else if (isSeq(node) && typeof segment === "number") {
-      node = node.items[segment]
-      offset = (node as YamlNode | undefined)?.range?.[0] ?? offset
-    } else break
-  }
-  if (offset === undefined) return {}
-  const pos = lines.linePos(offset)
-  return { line: pos.line, column: pos.col }
-}
-
 const decodePolicyInput = Schema.decodeUnknownEither(PolicyInput, { errors: "first", onExcessProperty: "error" })
-
-const MAX_ALIAS_COUNT = 100
 
 /** Parses policy YAML text into the typed input form (no normalization yet). */
 export const parsePolicyYaml = (
   text: string,
   path: string
 ): Either.Either<PolicyInput, PolicyUnparsable | PolicyLegacyFields> => {
-  const lines = new LineCounter()
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true })
-  const yamlError = doc.errors[0]
-  if (yamlError !== undefined) {
-    const pos = yamlError.linePos?.[0] ?? lines.linePos(yamlError.pos[0])
-    const firstLine = yamlError.message.split("\n")[0] ?? yamlError.message
-    return Either.left(
-      new PolicyUnparsable({
-        path,
-        detail: `${firstLine.replace(/ at line \d+, column \d+:?$/, "")} (${yamlError.code})`,
-        ...(pos === undefined ? {} : { line: pos.line, column: pos.col })
-      })
-    )
-  }
-  const value: unknown = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {}
+  const parsed = parseYaml(text, { strict: true })
+  if (Either.isLeft(parsed)) return Either.left(new PolicyUnparsable({ path, ...parsed.left }))
+  const { value, locate } = parsed.right
   if (value !== null && typeof value === "object" && !Array.isArray(value)) {
     const present = LEGACY_FIELDS.filter(([field]) => field in (value as Record<string, unknown>))
     if (present.length > 0) {
@@ -283,7 +244,7 @@ export const parsePolicyYaml = (
   }
   return Either.mapLeft(decodePolicyInput(value), (error) => {
     const problem = firstProblem(error)
-    const where = locate(doc, lines, problem.path)
+    const where = locate(problem.path)
     const field = formatPath(problem.path)
     const parent = formatPath(problem.path.slice(0, -1))
     const detail = problem.unexpected
