@@ -4,6 +4,7 @@ import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
 import { Effect, Exit, Layer } from "effect"
+import * as Doctor from "../doctor/doctor.js"
 import * as Gate from "../gate/gate.js"
 import * as SessionLock from "../session/lock.js"
 import * as SessionStore from "../session/store.js"
@@ -15,6 +16,7 @@ import { runCli } from "./main.js"
 export const runProcess = (args: ReadonlyArray<string>): void => {
   const services = Layer.mergeAll(
     Gate.layer,
+    Doctor.layer.pipe(Layer.provide(Gate.layer)),
     SessionStore.layerFile.pipe(Layer.provide(SessionLock.layerFile)),
     CliExit.layer,
     Layer.succeed(CorrelationId, correlationIdOf(["gait", ...args]))

@@ -1,10 +1,8 @@
 /** `gait keys init`: writes a prod key pair (0600, never overwriting) and prints its public key and id. */
 import { Command, Options } from "@effect/cli"
 import { Effect } from "effect"
-import * as NodePath from "node:path"
-import { ensureDirectory, writeFileAtomic } from "../kernel/files.js"
-import { ArtifactWriteFailed, UsageError } from "../kernel/errors.js"
-import { encodeBase64, generateKeyPair, privateKeyBytes } from "../kernel/signing.js"
+import { UsageError } from "../kernel/errors.js"
+import { writeKeyPair } from "../keys/files.js"
 import { printJson, printLines } from "./output.js"
 
 export const KEYS_INIT_EXPLAIN = "Generate an Ed25519 signing key pair for prod key mode."
@@ -15,22 +13,6 @@ const options = {
   json: Options.boolean("json").pipe(Options.withDescription("print one JSON line")),
   explain: Options.boolean("explain").pipe(Options.withDescription("print what this command does and exit"))
 }
-
-export const writeKeyPair = Effect.fn("Keys.writeKeyPair")(function* (outDir: string, prefix: string) {
-  const pair = generateKeyPair()
-  const privatePath = NodePath.join(outDir, `${prefix}_private.key`)
-  const publicPath = NodePath.join(outDir, `${prefix}_public.key`)
-  yield* ensureDirectory(outDir)
-  const created = yield* writeFileAtomic(privatePath, `${encodeBase64(privateKeyBytes(pair))}\n`, { mode: 0o600, ifExists: "create" })
-  if (created === "exists") {
-    return yield* new ArtifactWriteFailed({ path: privatePath, stage: "link", detail: "file exists; refusing to overwrite a key" })
-  }
-  const createdPublic = yield* writeFileAtomic(publicPath, `${encodeBase64(pair.publicKey)}\n`, { mode: 0o600, ifExists: "create" })
-  if (createdPublic === "exists") {
-    return yield* new ArtifactWriteFailed({ path: publicPath, stage: "link", detail: "file exists; refusing to overwrite a key" })
-  }
-  return { privatePath, publicPath, publicKey: encodeBase64(pair.publicKey), keyId: pair.keyId }
-})
 
 const initCommand = Command.make("init", options, ({ outDir, prefix, json, explain }) =>
   Effect.gen(function* () {

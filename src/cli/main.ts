@@ -13,6 +13,8 @@ import { CliExit } from "./exit.js"
 import { gateCommand } from "./gate.js"
 import { keysCommand } from "./keys.js"
 import { printJson, printLines } from "./output.js"
+import { doctorCommand } from "./doctor.js"
+import { initCommand } from "./init.js"
 import { runCommand } from "./session.js"
 import { verifyCommand } from "./verify.js"
 
@@ -37,7 +39,7 @@ const root = Command.make(
   "gait",
   { explain: Options.boolean("explain").pipe(Options.withDescription("print what gait is and exit")) },
   ({ explain }) => printLines([explain ? ROOT_EXPLAIN : `gait ${VERSION}`])
-).pipe(Command.withDescription(ROOT_EXPLAIN), Command.withSubcommands([gateCommand, keysCommand, runCommand, verifyCommand, versionCommand]))
+).pipe(Command.withDescription(ROOT_EXPLAIN), Command.withSubcommands([doctorCommand, gateCommand, initCommand, keysCommand, runCommand, verifyCommand, versionCommand]))
 
 const cli = Command.run(root, { name: "gait", version: VERSION })
 
@@ -47,6 +49,8 @@ const usageMessage = (e: ValidationError.ValidationError): string =>
   stripAnsi(HelpDoc.toAnsiText(e.error)).trim().split("\n").filter((l) => l.trim() !== "").join(" ")
 
 const COMMAND_PATHS = new Set([
+  "doctor",
+  "init",
   "gate",
   "gate eval",
   "keys",

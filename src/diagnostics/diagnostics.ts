@@ -6,6 +6,7 @@
 import type { ConfigInvalid } from "../config/errors.js"
 import type { CanonicalJsonError } from "../kernel/canonical-json.js"
 import type { ArtifactWriteFailed, InputUnreadable, UsageError } from "../kernel/errors.js"
+import type { ErrorCategory } from "../kernel/exit-codes.js"
 import type { KeyInvalid, SigningFailed } from "../keys/errors.js"
 import type {
   IntentInvalid,
@@ -57,18 +58,7 @@ export type GaitError =
   | SessionChainInvalid
   | RunpackInvalid
 
-/** The canonical categories of the reference (exactly these ten). */
-export type ErrorCategory =
-  | "invalid_input"
-  | "verification_failed"
-  | "policy_blocked"
-  | "approval_required"
-  | "dependency_missing"
-  | "io_failure"
-  | "state_contention"
-  | "network_transient"
-  | "network_permanent"
-  | "internal_failure"
+export type { ErrorCategory }
 
 export interface Rule<E> {
   readonly exitCode: number

@@ -8,6 +8,7 @@ import { Clock, Effect, Either, Option, Schema } from "effect"
 import { zipSync } from "fflate"
 import { type CanonicalJsonError, canonicalize } from "../kernel/canonical-json.js"
 import { sha256Hex } from "../kernel/digest.js"
+import { goHost } from "../kernel/host.js"
 import { encodeBase64, SignatureAlg, type VerifyProblem, verifySignedDocument } from "../kernel/signing.js"
 import { compareBytes, lowerTrim, trim } from "../kernel/text.js"
 import { DEFAULT_CREATED_AT, formatRfc3339Nano, GO_ZERO_TIME, parseRfc3339 } from "../kernel/time.js"
@@ -176,15 +177,8 @@ const goTime = (text: string): string => Option.getOrElse(goTimestamp(text), () 
 /** The same instant in UTC (Go `.UTC()`); text that is not a timestamp is kept. */
 const utcTime = (text: string): string => Option.match(parseRfc3339(text), { onNone: () => text, onSome: formatRfc3339Nano })
 
-const GO_OS: Readonly<Record<string, string>> = { win32: "windows", sunos: "solaris" }
-const GO_ARCH: Readonly<Record<string, string>> = { x64: "amd64", ia32: "386", ppc64: "ppc64le" }
-
 /** The host as the reference names it (GOOS, GOARCH, runtime "go"), so digests match on the same inputs. */
-export const goRunEnv = (): RunEnv => ({
-  os: GO_OS[process.platform] ?? process.platform,
-  arch: GO_ARCH[process.arch] ?? process.arch,
-  runtime: "go"
-})
+export const goRunEnv = (): RunEnv => ({ ...goHost(), runtime: "go" })
 
 // ---------------------------------------------------------------------------------------------
 // Checkpoint runpack (§7.6)

@@ -1,0 +1,72 @@
+/** `gait doctor [--production-readiness]`: environment and production-posture checks (exit 2 when production readiness fails). */
+import { Command, Options } from "@effect/cli"
+import { Effect, Option } from "effect"
+import { Doctor } from "../doctor/doctor.js"
+import { setExitCode } from "./exit.js"
+import { printJson, printLines } from "./output.js"
+
+export const DOCTOR_EXPLAIN =
+  "Diagnose local environment and onboarding issues for Gait workflows and return stable fix suggestions."
+
+const text = (name: string, description: string) =>
+  Options.text(name).pipe(Options.withDescription(description), Options.optional)
+const value = (o: Option.Option<string>): string | undefined => {
+  const v = Option.getOrUndefined(o)
+  return v === undefined || v.trim() === "" ? undefined : v.trim()
+}
+
+export const doctorCommand = Command.make(
+  "doctor",
+  {
+    workdir: text("workdir", "directory to check (default .)"),
+    outputDir: text("output-dir", "artifact directory (default ./gait-out, relative to --workdir)"),
+    keyMode: text("key-mode", "dev (default) or prod"),
+    privateKey: text("private-key", "signing key file"),
+    privateKeyEnv: text("private-key-env", "environment variable holding the signing key"),
+    publicKey: text("public-key", "verify key file"),
+    publicKeyEnv: text("public-key-env", "environment variable holding the verify key"),
+    productionReadiness: Options.boolean("production-readiness").pipe(
+      Options.withDescription("check the production posture in <workdir>/.gait/config.yaml; exit 2 when it fails")
+    ),
+    summary: Options.boolean("summary").pipe(Options.withDescription("print only what needs attention")),
+    json: Options.boolean("json").pipe(Options.withDescription("print one JSON line")),
+    explain: Options.boolean("explain").pipe(Options.withDescription("print what this command does and exit"))
+  },
+  (flags) =>
+    Effect.gen(function* () {
+      if (flags.explain && !flags.json) return yield* printLines([DOCTOR_EXPLAIN])
+      const doctor = yield* Doctor
+      const result = yield* doctor.run({
+        workdir: value(flags.workdir) ?? ".",
+        outputDir: value(flags.outputDir) ?? "./gait-out",
+        keys: {
+          keyMode: value(flags.keyMode) ?? "",
+          privateKey: value(flags.privateKey),
+          privateKeyEnv: value(flags.privateKeyEnv),
+          publicKey: value(flags.publicKey),
+          publicKeyEnv: value(flags.publicKeyEnv)
+        },
+        productionReadiness: flags.productionReadiness
+      })
+      const failedProduction = flags.productionReadiness && result.status === "fail"
+      if (failedProduction) yield* setExitCode(2)
+      if (flags.json) {
+        const { warnings, fix_commands, ...rest } = result
+        return yield* printJson({
+          ok: !failedProduction,
+          ...rest,
+          ...(fix_commands.length > 0 ? { fix_commands } : {}),
+          ...(warnings.length > 0 ? { warnings } : {}),
+          ...(flags.summary ? { summary_mode: true } : {})
+        })
+      }
+      const shown = flags.summary ? result.checks.filter((c) => c.status !== "pass") : result.checks
+      const lines = [result.summary]
+      for (const c of shown) {
+        lines.push(`- ${c.name}: ${c.status} (${c.message})`)
+        if (c.fix_command !== undefined) lines.push(`  fix: ${c.fix_command}`)
+      }
+      for (const w of result.warnings) lines.push(`warning: ${w}`)
+      return yield* printLines(lines)
+    })
+).pipe(Command.withDescription(DOCTOR_EXPLAIN))

@@ -1,0 +1,231 @@
+/**
+ * Locked line append (ops.md §6.2), the one primitive behind every JSONL log gait shares between
+ * processes (telemetry now; the proxy/serve exporters later).
+ *
+ * A record is one `write` of `<line>\n` on an O_APPEND descriptor, made while holding the sidecar
+ * `<path>.lock` (created with O_EXCL, left empty), then fsync. Waiting is an Effect `Schedule`
+ * (every 10 ms, up to 30 s). A lock whose mtime is older than 2 minutes is stale; it is only ever
+ * removed by a writer holding the breaker `<path>.lock.breaker` (also O_EXCL), after re-checking
+ * under the breaker that the lock is still the same file (inode and mtime) it judged stale. Without
+ * that, two writers that both saw the stale lock could each remove "it" — the second removing the
+ * fresh lock the first had just created — and both would append at once.
+ */
+import type { PlatformError } from "@effect/platform/Error"
+import * as FileSystem from "@effect/platform/FileSystem"
+import { Clock, Data, Duration, Effect, Option, Schedule, Schema } from "effect"
+import * as NodePath from "node:path"
+import { isLocalOrAbsolute, syncDirectory } from "./files.js"
+
+const STAGE_TEXT = {
+  validate: "invalid append",
+  mkdir: "create append directory",
+  lock: "acquire append lock",
+  open: "open append file",
+  write: "append file line",
+  sync: "sync append file"
+} as const
+
+/** An append failed before, or while, writing its record; no partial line was written by this call. */
+export class AppendFailed extends Schema.TaggedError<AppendFailed>()("AppendFailed", {
+  path: Schema.String,
+  stage: Schema.Literal("validate", "mkdir", "lock", "open", "write", "sync"),
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return this.stage === "validate"
+      ? `${STAGE_TEXT.validate} ${this.path}: ${this.detail}`
+      : `${STAGE_TEXT[this.stage]}: ${this.detail}`
+  }
+}
+
+/** Another writer held `<path>.lock` (not stale) for the whole wait. */
+export class AppendLockTimeout extends Schema.TaggedError<AppendLockTimeout>()("AppendLockTimeout", {
+  lock_path: Schema.String,
+  waited_ms: Schema.Number,
+  timeout_ms: Schema.Number
+}) {
+  override get message(): string {
+    return `append lock timeout: ${this.lock_path} still held after ${this.waited_ms}ms`
+  }
+}
+
+export interface AppendLockSettings {
+  readonly timeout: Duration.DurationInput
+  readonly retry: Duration.DurationInput
+  readonly staleAfter: Duration.DurationInput
+}
+
+export const APPEND_LOCK_DEFAULTS: AppendLockSettings = {
+  timeout: Duration.seconds(30),
+  retry: Duration.millis(10),
+  staleAfter: Duration.minutes(2)
+}
+
+export interface AppendOptions {
+  /** Permission bits when the file is created (subject to the umask). Default 0o600. */
+  readonly mode?: number
+  /** Overrides of the lock timing (tests); the defaults are the reference's. */
+  readonly lock?: Partial<AppendLockSettings>
+}
+
+/** A breaker is held for a few syscalls; one this old belongs to a writer that died inside the break. */
+const BREAKER_STALE_MS = 10_000
+/** Stale locks broken back to back before an attempt counts as contention (a bound, not a wait). */
+const MAX_IMMEDIATE_RETRIES = 3
+
+class LockBusy extends Data.TaggedError("LockBusy")<{}> {}
+
+interface Identity {
+  readonly ino: Option.Option<number>
+  readonly mtimeMs: Option.Option<number>
+}
+
+const identityOf = (info: FileSystem.File.Info): Identity => ({
+  ino: info.ino,
+  mtimeMs: Option.map(info.mtime, (d) => d.getTime())
+})
+
+const sameFile = (a: Identity, b: Identity): boolean =>
+  Option.getEquivalence<number>((x, y) => x === y)(a.ino, b.ino) &&
+  Option.getEquivalence<number>((x, y) => x === y)(a.mtimeMs, b.mtimeMs)
+
+const describe = (e: PlatformError): string =>
+  e._tag === "SystemError" ? `${e.reason}${e.description === undefined ? "" : `: ${e.description}`}` : e.message
+
+const isReason = (e: PlatformError, reason: string): boolean => e._tag === "SystemError" && e.reason === reason
+
+const encoder = new TextEncoder()
+
+/**
+ * Runs `use` while holding `<path>.lock`. Release removes the lock only if it is still the file this
+ * writer created, so a writer whose lock was (wrongly) broken as stale never removes its successor's.
+ */
+const withAppendLock = <A, E>(
+  fs: FileSystem.FileSystem,
+  path: string,
+  settings: AppendLockSettings,
+  use: Effect.Effect<A, E>
+): Effect.Effect<A, E | AppendFailed | AppendLockTimeout> => {
+  const lockPath = `${path}.lock`
+  const breakerPath = `${lockPath}.breaker`
+  const staleAfterMs = Duration.toMillis(settings.staleAfter)
+  const timeoutMs = Duration.toMillis(settings.timeout)
+  const lockFailed = (detail: string) => new AppendFailed({ path: lockPath, stage: "lock", detail })
+
+  const isStale = (identity: Identity, limitMs: number) =>
+    Effect.map(Clock.currentTimeMillis, (now) =>
+      Option.match(identity.mtimeMs, { onNone: () => false, onSome: (mtime) => now - mtime > limitMs })
+    )
+
+  /** Removes the lock seen as `observed` if it is still there and still stale; `true` when it is gone. */
+  const breakStale = (observed: Identity) =>
+    Effect.scoped(fs.open(breakerPath, { flag: "wx", mode: 0o600 })).pipe(
+      Effect.matchEffect({
+        onFailure: (e) =>
+          isReason(e, "AlreadyExists")
+            ? Effect.gen(function* () {
+                const breaker = yield* Effect.option(fs.stat(breakerPath))
+                if (Option.isSome(breaker) && (yield* isStale(identityOf(breaker.value), BREAKER_STALE_MS))) {
+                  const again = yield* Effect.option(fs.stat(breakerPath))
+                  if (Option.isSome(again) && sameFile(identityOf(again.value), identityOf(breaker.value)))
+                    yield* fs.remove(breakerPath).pipe(Effect.ignore)
+                }
+                return false
+              })
+            : Effect.succeed(false),
+        onSuccess: () =>
+          Effect.gen(function* () {
+            const current = yield* Effect.option(fs.stat(lockPath))
+            if (Option.isNone(current)) return true
+            const identity = identityOf(current.value)
+            if (!sameFile(identity, observed) || !(yield* isStale(identity, staleAfterMs))) return false
+            return yield* fs.remove(lockPath).pipe(
+              Effect.as(true),
+              Effect.orElseSucceed(() => false)
+            )
+          }).pipe(Effect.ensuring(fs.remove(breakerPath).pipe(Effect.ignore)))
+      })
+    )
+
+  /** One attempt (plus immediate retries after breaking a stale lock): the created lock's identity. */
+  const attempt = (breaks: number): Effect.Effect<Identity, LockBusy | AppendFailed> =>
+    Effect.scoped(Effect.flatMap(fs.open(lockPath, { flag: "wx", mode: 0o600 }), (file) => file.stat)).pipe(
+      Effect.map(identityOf),
+      Effect.catchAll((e) =>
+        Effect.gen(function* () {
+          // Contention: EEXIST, or any open error while the lock can be stat-ed (or its stat is denied).
+          const info = yield* Effect.either(fs.stat(lockPath))
+          if (info._tag === "Left") {
+            if (isReason(e, "AlreadyExists") || isReason(info.left, "PermissionDenied")) return yield* new LockBusy()
+            return yield* lockFailed(describe(e))
+          }
+          const identity = identityOf(info.right)
+          if (breaks < MAX_IMMEDIATE_RETRIES && (yield* isStale(identity, staleAfterMs)) && (yield* breakStale(identity)))
+            return yield* attempt(breaks + 1)
+          return yield* new LockBusy()
+        })
+      )
+    )
+
+  const acquire = Effect.gen(function* () {
+    const started = yield* Clock.currentTimeMillis
+    return yield* attempt(0).pipe(
+      Effect.retry({
+        schedule: Schedule.spaced(settings.retry).pipe(Schedule.upTo(settings.timeout)),
+        while: (e) => e._tag === "LockBusy"
+      }),
+      Effect.catchTag("LockBusy", () =>
+        Effect.flatMap(
+          Clock.currentTimeMillis,
+          (now) => new AppendLockTimeout({ lock_path: lockPath, waited_ms: now - started, timeout_ms: timeoutMs })
+        )
+      )
+    )
+  })
+
+  const release = (mine: Identity) =>
+    Effect.gen(function* () {
+      const current = yield* fs.stat(lockPath)
+      if (Option.isNone(mine.ino) || Option.isNone(current.ino) || sameFile({ ino: current.ino, mtimeMs: Option.none() }, { ino: mine.ino, mtimeMs: Option.none() }))
+        yield* fs.remove(lockPath)
+    }).pipe(Effect.ignore)
+
+  return Effect.acquireUseRelease(acquire, () => use, release)
+}
+
+/**
+ * Appends `line` plus `\n` to `path` as one record, safe against concurrent writers in this and
+ * other processes. The parent directory is created (0750) unless it is `.`; the line must not
+ * contain a newline itself.
+ */
+export const appendLineLocked = Effect.fn("kernel.appendLineLocked")(function* (
+  path: string,
+  line: string,
+  options: AppendOptions = {}
+) {
+  const fs = yield* FileSystem.FileSystem
+  const target = NodePath.normalize(path)
+  const fail = (stage: AppendFailed["stage"]) => (e: PlatformError | string) =>
+    new AppendFailed({ path: target, stage, detail: typeof e === "string" ? e : describe(e) })
+  if (!isLocalOrAbsolute(path)) return yield* fail("validate")("path must be local relative or absolute")
+  if (line.includes("\n")) return yield* fail("validate")("line must not contain a newline")
+  const dir = NodePath.dirname(target)
+  if (dir !== ".") yield* fs.makeDirectory(dir, { recursive: true, mode: 0o750 }).pipe(Effect.mapError(fail("mkdir")))
+  const payload = encoder.encode(`${line}\n`)
+  const settings: AppendLockSettings = { ...APPEND_LOCK_DEFAULTS, ...options.lock }
+  yield* withAppendLock(
+    fs,
+    target,
+    settings,
+    Effect.scoped(
+      Effect.gen(function* () {
+        const file = yield* fs.open(target, { flag: "a", mode: options.mode ?? 0o600 }).pipe(Effect.mapError(fail("open")))
+        // One write() for the whole record (writeAll only loops on a short write, which a regular
+        // local file does not produce); the lock keeps other gait writers out meanwhile.
+        yield* file.writeAll(payload).pipe(Effect.mapError(fail("write")))
+        yield* file.sync.pipe(Effect.mapError(fail("sync")))
+      })
+    )
+  )
+  yield* syncDirectory(dir)
+})
