@@ -1,8 +1,9 @@
 /**
  * The session lock (spec session.md §3): one writer per journal, across fibers and processes.
  *
- * File layer: `<journal>.lock` created with O_EXCL and a JSON line of holder metadata (pid,
- * created_at, a random token). Waiting is an Effect `Schedule` (retry every `retry`, up to `timeout`);
+ * File layer: `<journal>.lock` holds a JSON line of holder metadata (pid, created_at, a random
+ * token) and is created atomically with its content (written privately, then hard-linked into
+ * place, which fails on an existing lock just like O_EXCL). Waiting is an Effect `Schedule` (retry every `retry`, up to `timeout`);
  * fibers of one process queue on a per-path semaphore first, without a timeout, as in the reference.
  *
  * Stale takeover is safe against two waiters: a lock is only ever removed by a process holding the
@@ -72,14 +73,23 @@ const RELEASE_BREAKER_WAIT = Duration.seconds(2)
 
 export const makeFileLock = Effect.gen(function* () {
   const fs = yield* FileSystem.FileSystem
-  const semaphores = new Map<string, Effect.Semaphore>()
-  const semaphoreFor = (path: string): Effect.Semaphore => {
-    const existing = semaphores.get(path)
-    if (existing !== undefined) return existing
-    const created = Effect.unsafeMakeSemaphore(1)
-    semaphores.set(path, created)
-    return created
-  }
+  // One queue per lock path, dropped when nobody uses it (a server sees many session journals).
+  const queues = new Map<string, { readonly semaphore: Effect.Semaphore; users: number }>()
+  const serialized = <A, E, R>(path: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.acquireUseRelease(
+      Effect.sync(() => {
+        const queue = queues.get(path) ?? { semaphore: Effect.unsafeMakeSemaphore(1), users: 0 }
+        queue.users++
+        queues.set(path, queue)
+        return queue
+      }),
+      (queue) => queue.semaphore.withPermits(1)(effect),
+      (queue) =>
+        Effect.sync(() => {
+          queue.users--
+          if (queue.users === 0) queues.delete(path)
+        })
+    )
 
   const readHolder = (lockPath: string) =>
     fs.readFileString(lockPath).pipe(
@@ -113,15 +123,14 @@ export const makeFileLock = Effect.gen(function* () {
     const content = Effect.map(Clock.currentTimeNanos, (now) =>
       `${JSON.stringify({ created_at: formatRfc3339Nano(now), pid: process.pid, schema_id: SESSION_LOCK_SCHEMA, schema_version: SCHEMA_VERSION, token })}\n`
     )
+    // The metadata is written to a private file first and linked into place: link() is atomic and
+    // fails on an existing lock exactly like O_EXCL, so no waiter ever reads a half-written lock.
+    const pending = `${lockPath}.${token}`
     const create = Effect.gen(function* () {
       const text = yield* content
-      yield* Effect.scoped(
-        Effect.gen(function* () {
-          const file = yield* fs.open(lockPath, { flag: "wx", mode: 0o600 })
-          yield* Ref.set(held, true)
-          yield* file.writeAll(new TextEncoder().encode(text)).pipe(Effect.ignore)
-        })
-      )
+      yield* fs.writeFileString(pending, text, { flag: "wx", mode: 0o600 })
+      yield* fs.link(pending, lockPath).pipe(Effect.ensuring(fs.remove(pending).pipe(Effect.ignore)))
+      yield* Ref.set(held, true)
     }).pipe(Effect.uninterruptible)
 
     const attempt: Effect.Effect<void, LockBusy | SessionLockFailed> = Effect.gen(function* () {
@@ -212,7 +221,7 @@ export const makeFileLock = Effect.gen(function* () {
         Effect.zipRight(use(settings)),
         Effect.ensuring(Effect.flatMap(Ref.get(held), (h) => (h ? release(lockPath, token) : Effect.void)))
       )
-    }).pipe(semaphoreFor(lockPath).withPermits(1), Effect.withSpan("SessionLock.withLock"))
+    }).pipe((effect) => serialized(lockPath, effect), Effect.withSpan("SessionLock.withLock"))
   }
 
   return { withLock } satisfies SessionLockApi

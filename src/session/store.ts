@@ -21,8 +21,8 @@ import { VERSION } from "../version.js"
 import { checkpointDigestOf } from "./chain-digest.js"
 import {
   SessionIdentityMismatch,
+  SessionJournalInvalid,
   SessionJournalMissing,
-  type SessionJournalInvalid,
   type SessionLockContention,
   type SessionLockFailed,
   SessionNoNewEvents,
@@ -131,11 +131,11 @@ export interface SessionStoreApi {
 
 export class SessionStore extends Context.Tag("gait/SessionStore")<SessionStore, SessionStoreApi>() {}
 
-/** `sessions/demo.journal.jsonl` → `sessions/demo.journal_chain.json` (§1.4). */
+/** `sessions/demo.journal.jsonl` → `sessions/demo.journal_chain.json` (§1.4, Go's `filepath.Ext` rules). */
 export const chainPathOf = (journal: string): string => {
   const base = NodePath.basename(journal)
-  const ext = NodePath.extname(base)
-  const stem = ext === "" ? base : base.slice(0, -ext.length)
+  const dot = base.lastIndexOf(".")
+  const stem = dot < 0 ? base : base.slice(0, dot)
   return NodePath.join(NodePath.dirname(journal), stem === "" ? "session_chain.json" : `${stem}_chain.json`)
 }
 
@@ -163,38 +163,47 @@ export const makeFileStore = Effect.gen(function* () {
 
   const normalized = (raw: string) => normalizeJournalPath(raw)
 
-  /** Reads the journal, truncating a torn tail first (the lock is held by the caller). */
-  const scanRepairing = (journal: string) =>
+  /**
+   * Reads the journal under the caller's lock and repairs its tail so the next record starts on a
+   * line of its own: a torn final record is truncated away, a complete final record without its
+   * newline gets one. `repair: false` (dry runs) only reads.
+   */
+  const scanRepairing = (journal: string, options: { readonly repair: boolean } = { repair: true }) =>
     Effect.gen(function* () {
-      const bytes = yield* fs.readFile(journal).pipe(Effect.mapError(() => new SessionJournalMissing({ path: journal })))
+      const bytes = yield* fs.readFile(journal).pipe(
+        Effect.mapError((e) =>
+          e._tag === "SystemError" && e.reason === "NotFound"
+            ? new SessionJournalMissing({ path: journal })
+            : new SessionJournalInvalid({ path: journal, detail: `open session journal: ${e.message}` })
+        )
+      )
       const scan = yield* parseJournal(journal, bytes)
+      if (!options.repair) return scan
+      const writeFailed = (stage: string) => (e: { readonly message: string }) =>
+        new ArtifactWriteFailed({ path: journal, stage, detail: e.message })
       if (scan.tornTail) {
-        yield* fs
-          .truncate(journal, scan.validBytes)
-          .pipe(Effect.mapError((e) => new ArtifactWriteFailed({ path: journal, stage: "truncate", detail: e.message })))
+        yield* fs.truncate(journal, scan.validBytes).pipe(Effect.mapError(writeFailed("truncate")))
         yield* Effect.logWarning(`session journal ${journal}: removed a torn final record (${scan.sizeBytes - scan.validBytes} bytes)`)
+      }
+      if (scan.missingFinalNewline) {
+        const size = yield* appendToJournal(journal, "\n", true).pipe(withFs, Effect.mapError(writeFailed("write")))
+        return { ...scan, validBytes: size, sizeBytes: size, missingFinalNewline: false }
       }
       return scan
     })
 
-  interface Loaded {
-    readonly state: SessionState
-    /** Prefix for the next record: "\n" when the last complete record has no newline. */
-    readonly separator: string
-  }
-
   /** §2.3 loadOrRebuild: trust the index when it matches the journal size, else rebuild. */
-  const loadState = (journal: string): Effect.Effect<Loaded, SessionStoreError> =>
+  const loadState = (journal: string): Effect.Effect<SessionState, SessionStoreError> =>
     Effect.gen(function* () {
       const size = yield* journalSize(journal).pipe(withFs)
       if (size < 0) return yield* new SessionJournalMissing({ path: journal })
       const cached = yield* readState(journal).pipe(withFs)
-      if (Option.isSome(cached) && cached.value.journal_size_bytes === size) return { state: cached.value, separator: "" }
+      if (Option.isSome(cached) && cached.value.journal_size_bytes === size) return cached.value
       const scan = yield* scanRepairing(journal)
       const model = yield* requireHeader(journal, scan)
       const state = stateFromJournal(model, scan.validBytes, yield* now)
       yield* writeState(journal, state).pipe(withFs)
-      return { state, separator: scan.missingFinalNewline ? "\n" : "" }
+      return state
     })
 
   const writeHeader = (journal: string, sessionId: string, runId: string) =>
@@ -243,7 +252,7 @@ export const makeFileStore = Effect.gen(function* () {
               existing_run_id: model.header.run_id
             })
           }
-          return statusOf((yield* loadState(journal)).state)
+          return statusOf(yield* loadState(journal))
         })
       )
     }).pipe(Effect.withSpan("SessionStore.start"))
@@ -253,7 +262,7 @@ export const makeFileStore = Effect.gen(function* () {
       const journal = yield* normalized(raw)
       return yield* lock.withLock(journal, (settings: LockSettings) =>
         Effect.gen(function* () {
-          const { state, separator } = yield* loadState(journal)
+          const state = yield* loadState(journal)
           const sequence = state.last_sequence + 1
           const createdAt = yield* now
           const toolName = nonEmpty(input.toolName)
@@ -295,7 +304,7 @@ export const makeFileStore = Effect.gen(function* () {
             safety_invariant_version: nonEmpty(input.safetyInvariantVersion),
             safety_invariant_hash: nonEmpty(input.safetyInvariantHash)?.toLowerCase()
           })
-          const size = yield* appendToJournal(journal, separator + recordLine("event", event), settings.fsyncAppends).pipe(
+          const size = yield* appendToJournal(journal, recordLine("event", event), settings.fsyncAppends).pipe(
             withFs,
             Effect.mapError((e) => new ArtifactWriteFailed({ path: journal, stage: "write", detail: e.message }))
           )
@@ -315,7 +324,7 @@ export const makeFileStore = Effect.gen(function* () {
   const status: SessionStoreApi["status"] = (raw) =>
     Effect.gen(function* () {
       const journal = yield* normalized(raw)
-      return yield* lock.withLock(journal, () => Effect.map(loadState(journal), (l) => statusOf(l.state)))
+      return yield* lock.withLock(journal, () => Effect.map(loadState(journal), statusOf))
     }).pipe(Effect.withSpan("SessionStore.status"))
 
   const chainOf = (model: JournalModel, at: string): SessionChain => ({
@@ -422,7 +431,7 @@ export const makeFileStore = Effect.gen(function* () {
       return yield* lock.withLock(journal, () =>
         Effect.gen(function* () {
           if ((yield* journalSize(journal).pipe(withFs)) < 0) return yield* new SessionJournalMissing({ path: journal })
-          const scan = yield* scanRepairing(journal)
+          const scan = yield* scanRepairing(journal, { repair: !options.dryRun })
           const model = yield* requireHeader(journal, scan)
           const lastCp = model.checkpoints[model.checkpoints.length - 1]?.sequence_end ?? 0
           const retained = model.events.filter((e) => e.sequence > lastCp)
