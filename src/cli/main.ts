@@ -3,7 +3,7 @@
  * JSON envelope with --json), typed errors → their row in diagnostics/, defects → 1, interrupts → 130.
  */
 import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
-import { Cause, Console, Effect, Exit, Option, Ref } from "effect"
+import { Cause, Console, Effect, Exit, Logger, Option, Ref } from "effect"
 import { diagnose, diagnoseDefect, isGaitError } from "../diagnostics/diagnostics.js"
 import { UsageError } from "../kernel/errors.js"
 import { renderJsonLine } from "../kernel/json-output.js"
@@ -45,8 +45,28 @@ const cli = Command.run(root, { name: "gait", version: VERSION })
 
 const stripAnsi = (s: string): string => s.replace(/\x1b\[[0-9;]*m/g, "")
 
-const usageMessage = (e: ValidationError.ValidationError): string =>
-  stripAnsi(HelpDoc.toAnsiText(e.error)).trim().split("\n").filter((l) => l.trim() !== "").join(" ")
+const GROUP_SUBCOMMANDS: Record<string, ReadonlyArray<string>> = {
+  "": ["doctor", "gate", "init", "keys", "run", "verify", "version"],
+  gate: ["eval"],
+  keys: ["init"],
+  run: ["session"],
+  "run session": ["start", "append", "status", "checkpoint", "compact"],
+  verify: ["session-chain"]
+}
+
+/**
+ * The library names the root command in every "invalid subcommand" message; gait names the group the
+ * unknown word was given to and that group's subcommands.
+ */
+const usageMessage = (e: ValidationError.ValidationError, args: ReadonlyArray<string>): string => {
+  const text = stripAnsi(HelpDoc.toAnsiText(e.error)).trim().split("\n").filter((l) => l.trim() !== "").join(" ")
+  if (!text.startsWith("Invalid subcommand")) return text
+  const words = args.filter((a) => !a.startsWith("-"))
+  const group = commandLabel(args)
+  const unknown = words[group === "" ? 0 : group.split(" ").length] ?? ""
+  const choices = GROUP_SUBCOMMANDS[group] ?? []
+  return `unknown command "${unknown}" for gait${group === "" ? "" : ` ${group}`}; use one of: ${choices.join(", ")}`
+}
 
 const COMMAND_PATHS = new Set([
   "doctor",
@@ -76,6 +96,15 @@ export const commandLabel = (args: ReadonlyArray<string>): string => {
   }
   return ""
 }
+
+/** Log lines (e.g. a repaired journal) go to stderr, so stdout stays one JSON line or the text output. */
+const stderrLogger = Logger.replace(
+  Logger.defaultLogger,
+  Logger.make(({ logLevel, message }) => {
+    const text = (Array.isArray(message) ? message : [message]).map(String).join(" ")
+    process.stderr.write(`gait ${logLevel.label.toLowerCase()}: ${text}\n`)
+  })
+)
 
 /** Splits `--flag=value` into two items (the parser rejects `=` for repeated options). */
 export const normalizeArgv = (args: ReadonlyArray<string>): Array<string> =>
@@ -115,7 +144,7 @@ export const runCli = (args: ReadonlyArray<string>) =>
       return 0
     }
     const plain = !process.stdout.isTTY || process.env.NO_COLOR !== undefined
-    const outcome = yield* Effect.exit(withCliConsole(program, plain))
+    const outcome = yield* Effect.exit(withCliConsole(program, plain).pipe(Effect.provide(stderrLogger)))
     if (Exit.isSuccess(outcome)) return yield* Ref.get(exit)
     const cid = yield* CorrelationId
     const label = commandLabel(args)
@@ -125,7 +154,7 @@ export const runCli = (args: ReadonlyArray<string>) =>
       const e = failure.value
       if (ValidationError.isValidationError(e)) {
         if (ValidationError.isHelpRequested(e)) return 0
-        const d = diagnose(new UsageError({ detail: usageMessage(e) }), cid)
+        const d = diagnose(new UsageError({ detail: usageMessage(e, args) }), cid)
         yield* json ? Console.log(renderJsonLine(d.body)) : Console.log(`${errorLine(d.body.error)}\nhint: run with --help for usage`)
         return d.exitCode
       }

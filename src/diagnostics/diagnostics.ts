@@ -147,7 +147,7 @@ export const rules: { readonly [K in GaitError["_tag"]]: Rule<Extract<GaitError,
     retryable: true,
     hint: (e) =>
       e.lock.holder_readable
-        ? `another process holds ${e.lock.path}; retry, raise GAIT_SESSION_LOCK_TIMEOUT (now ${e.lock.timeout_ms}ms) or use GAIT_SESSION_LOCK_PROFILE=swarm for many concurrent writers`
+        ? `another process holds ${e.lock.path}; retry, or raise GAIT_SESSION_LOCK_TIMEOUT (now ${e.lock.timeout_ms}ms)${e.lock.profile === "swarm" ? "" : " or use GAIT_SESSION_LOCK_PROFILE=swarm for many concurrent writers"}`
         : `${e.lock.path} has no readable holder metadata, so it is never treated as stale; if no gait process is running on this journal, remove it`
   },
   SessionLockFailed: {

@@ -68,8 +68,9 @@ const parseHolder = (text: string): Holder => {
 const isSystemError = (e: PlatformError, reason: string): boolean => e._tag === "SystemError" && e.reason === reason
 
 /** A breaker older than this belongs to a process that died inside the (microseconds-long) break. */
-const BREAKER_STALE_MS = 10_000
-const RELEASE_BREAKER_WAIT = Duration.seconds(2)
+const BREAKER_STALE_MS = 1_000
+/** Longer than BREAKER_STALE_MS, so a release always outlives a dead process's breaker. */
+const RELEASE_BREAKER_WAIT = Duration.seconds(3)
 
 export const makeFileLock = Effect.gen(function* () {
   const fs = yield* FileSystem.FileSystem
@@ -165,7 +166,11 @@ export const makeFileLock = Effect.gen(function* () {
 
     return attempt.pipe(
       Effect.retry({
-        schedule: Schedule.spaced(Duration.millis(settings.retryMs)).pipe(
+        // Backoff from `retry` growing to at most 2×retry, jittered, so dozens of waiting processes do
+        // not poll in lockstep and starve the holder of CPU; the total wait stays within timeout + 2.4×retry.
+        schedule: Schedule.exponential(Duration.millis(settings.retryMs), 1.5).pipe(
+          Schedule.union(Schedule.spaced(Duration.millis(settings.retryMs * 2))),
+          Schedule.jittered,
           Schedule.upTo(Duration.millis(settings.timeoutMs))
         ),
         while: (e) => e._tag === "LockBusy"
@@ -173,16 +178,19 @@ export const makeFileLock = Effect.gen(function* () {
     )
   }
 
+  const removeIfOurs = (lockPath: string, token: string) =>
+    Effect.gen(function* () {
+      const holder = yield* readHolder(lockPath)
+      if (holder.token === token) yield* fs.remove(lockPath).pipe(Effect.ignore)
+    })
+
   const release = (lockPath: string, token: string) =>
-    withBreaker(
-      lockPath,
-      Effect.gen(function* () {
-        const holder = yield* readHolder(lockPath)
-        if (holder.token === token) yield* fs.remove(lockPath).pipe(Effect.ignore)
-      })
-    ).pipe(
-      Effect.repeat({ schedule: Schedule.spaced(Duration.millis(1)).pipe(Schedule.upTo(RELEASE_BREAKER_WAIT)), until: Option.isSome }),
-      Effect.ignore
+    withBreaker(lockPath, removeIfOurs(lockPath, token)).pipe(
+      Effect.flatMap(Option.match({ onNone: () => Effect.fail("breaker busy" as const), onSome: () => Effect.void })),
+      Effect.retry(Schedule.spaced(Duration.millis(1)).pipe(Schedule.upTo(RELEASE_BREAKER_WAIT))),
+      // Never leave our own lock behind: if the breaker stayed busy, remove it without the breaker
+      // (still only when it carries our token).
+      Effect.catchAll(() => removeIfOurs(lockPath, token))
     )
 
   const withLock: SessionLockApi["withLock"] = (key, use) => {
