@@ -26,10 +26,12 @@ typecheck: $(STAMP)
 lint: $(STAMP)
 	node_modules/.bin/biome check --error-on-warnings .
 
+# Two phases: the suite in parallel, then the process-heavy files one at a time (see vitest.config.ts).
 test: typecheck lint
 	@mkdir -p .tmp
-	node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest.json
-	@$(NODE) scripts/test-summary.mjs .tmp/vitest.json
+	GAIT_TEST_PHASE=main node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest-main.json
+	GAIT_TEST_PHASE=processes node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest-processes.json
+	@$(NODE) scripts/test-summary.mjs .tmp/vitest-main.json .tmp/vitest-processes.json
 
 demo: build
 	@bash scripts/demo.sh

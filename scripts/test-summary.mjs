@@ -1,7 +1,8 @@
-// Prints the plain closing line CI reads ("N passed, N failed, N skipped") from vitest's JSON report.
+// Prints the plain closing line CI reads ("N passed, N failed, N skipped") from vitest JSON reports.
 import { readFileSync } from "node:fs"
 
-const report = JSON.parse(readFileSync(process.argv[2] ?? ".tmp/vitest.json", "utf8"))
-const skipped = report.numPendingTests + report.numTodoTests
-console.log(`${report.numPassedTests} passed, ${report.numFailedTests} failed, ${skipped} skipped`)
-process.exit(report.numFailedTests === 0 && report.numTotalTests > 0 ? 0 : 1)
+const reports = process.argv.slice(2).map((file) => JSON.parse(readFileSync(file, "utf8")))
+const sum = (key) => reports.reduce((n, r) => n + r[key], 0)
+const failed = sum("numFailedTests")
+console.log(`${sum("numPassedTests")} passed, ${failed} failed, ${sum("numPendingTests") + sum("numTodoTests")} skipped`)
+process.exit(failed === 0 && sum("numTotalTests") > 0 ? 0 : 1)

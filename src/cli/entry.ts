@@ -9,22 +9,34 @@ import * as Gate from "../gate/gate.js"
 import * as SessionLock from "../session/lock.js"
 import * as SessionStore from "../session/store.js"
 import { correlationIdOf } from "../kernel/ids.js"
+import { Telemetry, layerFromEnv as telemetryFromEnv } from "../telemetry/telemetry.js"
 import { CorrelationId } from "./correlation.js"
 import * as CliExit from "./exit.js"
 import { runCli } from "./main.js"
 
+/** The process exit code of an outcome: the code the CLI chose, 130 on interrupt, 1 on a defect. */
+const exitCodeOf = (exit: Exit.Exit<unknown, unknown>): number =>
+  Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : Exit.isInterrupted(exit) ? 130 : 1
+
 export const runProcess = (args: ReadonlyArray<string>): void => {
+  const correlationId = correlationIdOf(["gait", ...args])
   const services = Layer.mergeAll(
     Gate.layer,
     Doctor.layer.pipe(Layer.provide(Gate.layer)),
     SessionStore.layerFile.pipe(Layer.provide(SessionLock.layerFile)),
     CliExit.layer,
-    Layer.succeed(CorrelationId, correlationIdOf(["gait", ...args]))
+    Layer.succeed(CorrelationId, correlationId),
+    telemetryFromEnv
   ).pipe(Layer.provideMerge(Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer)))
-  NodeRuntime.runMain(runCli(args).pipe(Effect.provide(services)), {
+  // The end event carries the code the process exits with; telemetry never changes it.
+  const program = Effect.flatMap(Telemetry, (telemetry) =>
+    Effect.flatMap(telemetry.start({ args, correlationId }), (run) =>
+      runCli(args).pipe(Effect.onExit((exit) => run.finish(exitCodeOf(exit))))
+    )
+  )
+  NodeRuntime.runMain(program.pipe(Effect.provide(services)), {
     disableErrorReporting: true,
     disablePrettyLogger: true,
-    teardown: (exit, onExit) =>
-      onExit(Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : Exit.isInterrupted(exit) ? 130 : 1)
+    teardown: (exit, onExit) => onExit(exitCodeOf(exit))
   })
 }

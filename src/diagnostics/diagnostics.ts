@@ -30,6 +30,8 @@ import type {
   SessionPathInvalid
 } from "../session/errors.js"
 import type { RunpackInvalid } from "../session/errors-runpack.js"
+import type { AppendFailed, AppendLockTimeout } from "../kernel/append.js"
+import type { TelemetryEventInvalid, TelemetryLogInvalid } from "../telemetry/errors.js"
 
 export type GaitError =
   | UsageError
@@ -57,6 +59,10 @@ export type GaitError =
   | SessionNoNewEvents
   | SessionChainInvalid
   | RunpackInvalid
+  | AppendFailed
+  | AppendLockTimeout
+  | TelemetryEventInvalid
+  | TelemetryLogInvalid
 
 export type { ErrorCategory }
 
@@ -166,6 +172,26 @@ export const rules: { readonly [K in GaitError["_tag"]]: Rule<Extract<GaitError,
   SessionIdentityMismatch: invalidInput("session_identity_mismatch", (e) => `${e.path} belongs to session ${e.existing_session_id} run ${e.existing_run_id}; use another journal`),
   SessionNoNewEvents: invalidInput("session_no_new_events", () => "append events before the next checkpoint"),
   SessionChainInvalid: invalidInput("session_chain_invalid", (e) => `check that ${e.path} is a session chain written by gait run session checkpoint`),
+  AppendFailed: {
+    exitCode: 1,
+    httpStatus: 500,
+    code: "append_failed",
+    category: "io_failure",
+    retryable: false,
+    hint: (e) => `check that the directory of ${e.path} exists and is writable`
+  },
+  AppendLockTimeout: {
+    exitCode: 1,
+    httpStatus: 503,
+    code: "append_lock_timeout",
+    category: "state_contention",
+    retryable: true,
+    hint: (e) => `another writer held ${e.lock_path}; retry, or remove it if no gait process is running`
+  },
+  TelemetryEventInvalid: invalidInput("telemetry_event_invalid", () => "report this: gait built an event its own log rejects"),
+  TelemetryLogInvalid: invalidInput("telemetry_log_invalid", (e) =>
+    e.line === undefined ? `check that ${e.path} exists and is a gait ${e.log} log` : `inspect ${e.path} at line ${e.line}`
+  ),
   RunpackInvalid: invalidInput("runpack_invalid", (e) =>
     e.reason === "duplicate_entries" ? "rebuild the artifact so each zip path is unique" : "check that the file is a runpack written by gait"
   )

@@ -12,9 +12,9 @@
  */
 import type { PlatformError } from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
-import { Clock, Data, Duration, Effect, Option, Schedule, Schema } from "effect"
+import { Clock, Duration, Effect, Option, Ref, Schedule, Schema } from "effect"
 import * as NodePath from "node:path"
-import { isLocalOrAbsolute, syncDirectory } from "./files.js"
+import { describePlatformError, isLocalOrAbsolute, syncDirectory } from "./files.js"
 
 const STAGE_TEXT = {
   validate: "invalid append",
@@ -73,32 +73,45 @@ const BREAKER_STALE_MS = 10_000
 /** Stale locks broken back to back before an attempt counts as contention (a bound, not a wait). */
 const MAX_IMMEDIATE_RETRIES = 3
 
-class LockBusy extends Data.TaggedError("LockBusy")<{}> {}
+/** A plain value, not an Error: a waiter fails this way every 10 ms, so it must cost nothing. */
+interface LockBusy {
+  readonly _tag: "LockBusy"
+}
+const BUSY: LockBusy = { _tag: "LockBusy" }
+
+/**
+ * Staleness is judged on a 2-minute scale, so a waiter looks at the lock's age at its first
+ * contention and then once a second; in between a retry is one failed open. (With a hundred waiting
+ * processes, a stat on every retry costs more CPU than the holder gets.)
+ */
+const STALE_CHECK_INTERVAL_MS = 1_000
 
 interface Identity {
   readonly ino: Option.Option<number>
   readonly mtimeMs: Option.Option<number>
 }
 
+const UNKNOWN: Identity = { ino: Option.none(), mtimeMs: Option.none() }
+
 const identityOf = (info: FileSystem.File.Info): Identity => ({
   ino: info.ino,
   mtimeMs: Option.map(info.mtime, (d) => d.getTime())
 })
 
-const sameFile = (a: Identity, b: Identity): boolean =>
-  Option.getEquivalence<number>((x, y) => x === y)(a.ino, b.ino) &&
-  Option.getEquivalence<number>((x, y) => x === y)(a.mtimeMs, b.mtimeMs)
+const sameOption = (a: Option.Option<number>, b: Option.Option<number>): boolean =>
+  Option.isNone(a) ? Option.isNone(b) : Option.isSome(b) && a.value === b.value
 
-const describe = (e: PlatformError): string =>
-  e._tag === "SystemError" ? `${e.reason}${e.description === undefined ? "" : `: ${e.description}`}` : e.message
+const sameFile = (a: Identity, b: Identity): boolean => sameOption(a.ino, b.ino) && sameOption(a.mtimeMs, b.mtimeMs)
 
 const isReason = (e: PlatformError, reason: string): boolean => e._tag === "SystemError" && e.reason === reason
 
 const encoder = new TextEncoder()
 
 /**
- * Runs `use` while holding `<path>.lock`. Release removes the lock only if it is still the file this
- * writer created, so a writer whose lock was (wrongly) broken as stale never removes its successor's.
+ * Runs `use` while holding `<path>.lock`. Waiting is interruptible; creating the lock and recording
+ * that it is held is not, so an interrupt never leaks a lock. Release removes the lock only if it is
+ * still the file this writer created (same inode), so a writer whose lock was broken as stale never
+ * removes its successor's.
  */
 const withAppendLock = <A, E>(
   fs: FileSystem.FileSystem,
@@ -110,35 +123,38 @@ const withAppendLock = <A, E>(
   const breakerPath = `${lockPath}.breaker`
   const staleAfterMs = Duration.toMillis(settings.staleAfter)
   const timeoutMs = Duration.toMillis(settings.timeout)
-  const lockFailed = (detail: string) => new AppendFailed({ path: lockPath, stage: "lock", detail })
 
-  const isStale = (identity: Identity, limitMs: number) =>
+  const olderThan = (identity: Identity, limitMs: number) =>
     Effect.map(Clock.currentTimeMillis, (now) =>
       Option.match(identity.mtimeMs, { onNone: () => false, onSome: (mtime) => now - mtime > limitMs })
     )
 
-  /** Removes the lock seen as `observed` if it is still there and still stale; `true` when it is gone. */
-  const breakStale = (observed: Identity) =>
+  /** Removes a breaker left by a writer that died inside the break, if it is still that file. */
+  const clearDeadBreaker: Effect.Effect<boolean> = Effect.gen(function* () {
+    const seen = yield* Effect.option(fs.stat(breakerPath))
+    if (Option.isNone(seen) || !(yield* olderThan(identityOf(seen.value), BREAKER_STALE_MS))) return false
+    const again = yield* Effect.option(fs.stat(breakerPath))
+    if (Option.isNone(again) || !sameFile(identityOf(again.value), identityOf(seen.value))) return false
+    return yield* fs.remove(breakerPath).pipe(
+      Effect.as(true),
+      Effect.orElseSucceed(() => false)
+    )
+  })
+
+  /**
+   * Removes the lock seen as `observed` if, under the breaker, it is still that file and still stale.
+   * `true` when the caller should try again at once (the lock or a dead breaker is gone).
+   */
+  const breakStale = (observed: Identity): Effect.Effect<boolean> =>
     Effect.scoped(fs.open(breakerPath, { flag: "wx", mode: 0o600 })).pipe(
       Effect.matchEffect({
-        onFailure: (e) =>
-          isReason(e, "AlreadyExists")
-            ? Effect.gen(function* () {
-                const breaker = yield* Effect.option(fs.stat(breakerPath))
-                if (Option.isSome(breaker) && (yield* isStale(identityOf(breaker.value), BREAKER_STALE_MS))) {
-                  const again = yield* Effect.option(fs.stat(breakerPath))
-                  if (Option.isSome(again) && sameFile(identityOf(again.value), identityOf(breaker.value)))
-                    yield* fs.remove(breakerPath).pipe(Effect.ignore)
-                }
-                return false
-              })
-            : Effect.succeed(false),
+        onFailure: (e) => (isReason(e, "AlreadyExists") ? clearDeadBreaker : Effect.succeed(false)),
         onSuccess: () =>
           Effect.gen(function* () {
             const current = yield* Effect.option(fs.stat(lockPath))
             if (Option.isNone(current)) return true
             const identity = identityOf(current.value)
-            if (!sameFile(identity, observed) || !(yield* isStale(identity, staleAfterMs))) return false
+            if (!sameFile(identity, observed) || !(yield* olderThan(identity, staleAfterMs))) return false
             return yield* fs.remove(lockPath).pipe(
               Effect.as(true),
               Effect.orElseSucceed(() => false)
@@ -147,51 +163,92 @@ const withAppendLock = <A, E>(
       })
     )
 
-  /** One attempt (plus immediate retries after breaking a stale lock): the created lock's identity. */
-  const attempt = (breaks: number): Effect.Effect<Identity, LockBusy | AppendFailed> =>
-    Effect.scoped(Effect.flatMap(fs.open(lockPath, { flag: "wx", mode: 0o600 }), (file) => file.stat)).pipe(
-      Effect.map(identityOf),
+  const create = Effect.scoped(
+    Effect.flatMap(fs.open(lockPath, { flag: "wx", mode: 0o600 }), (file) =>
+      Effect.orElseSucceed(Effect.map(file.stat, identityOf), () => UNKNOWN)
+    )
+  )
+
+  /** One attempt, plus immediate retries after breaking a stale lock. */
+  const attempt = (
+    held: Ref.Ref<Option.Option<Identity>>,
+    lastStaleCheck: Ref.Ref<number>,
+    breaks: number
+  ): Effect.Effect<void, LockBusy | AppendFailed> =>
+    Effect.uninterruptible(Effect.flatMap(create, (mine) => Ref.set(held, Option.some(mine)))).pipe(
       Effect.catchAll((e) =>
         Effect.gen(function* () {
+          if (breaks === 0 && isReason(e, "AlreadyExists")) {
+            const now = yield* Clock.currentTimeMillis
+            if (now - (yield* Ref.get(lastStaleCheck)) < STALE_CHECK_INTERVAL_MS) return yield* Effect.fail(BUSY)
+            yield* Ref.set(lastStaleCheck, now)
+          }
           // Contention: EEXIST, or any open error while the lock can be stat-ed (or its stat is denied).
           const info = yield* Effect.either(fs.stat(lockPath))
           if (info._tag === "Left") {
-            if (isReason(e, "AlreadyExists") || isReason(info.left, "PermissionDenied")) return yield* new LockBusy()
-            return yield* lockFailed(describe(e))
+            if (isReason(e, "AlreadyExists") || isReason(info.left, "PermissionDenied")) return yield* Effect.fail(BUSY)
+            return yield* new AppendFailed({ path: lockPath, stage: "lock", detail: describePlatformError(e) })
           }
           const identity = identityOf(info.right)
-          if (breaks < MAX_IMMEDIATE_RETRIES && (yield* isStale(identity, staleAfterMs)) && (yield* breakStale(identity)))
-            return yield* attempt(breaks + 1)
-          return yield* new LockBusy()
+          if (breaks < MAX_IMMEDIATE_RETRIES && (yield* olderThan(identity, staleAfterMs)) && (yield* breakStale(identity)))
+            return yield* attempt(held, lastStaleCheck, breaks + 1)
+          return yield* Effect.fail(BUSY)
         })
       )
     )
 
-  const acquire = Effect.gen(function* () {
-    const started = yield* Clock.currentTimeMillis
-    return yield* attempt(0).pipe(
-      Effect.retry({
-        schedule: Schedule.spaced(settings.retry).pipe(Schedule.upTo(settings.timeout)),
-        while: (e) => e._tag === "LockBusy"
-      }),
-      Effect.catchTag("LockBusy", () =>
-        Effect.flatMap(
-          Clock.currentTimeMillis,
-          (now) => new AppendLockTimeout({ lock_path: lockPath, waited_ms: now - started, timeout_ms: timeoutMs })
+  const acquire = (held: Ref.Ref<Option.Option<Identity>>) =>
+    Effect.gen(function* () {
+      const started = yield* Clock.currentTimeMillis
+      const lastStaleCheck = yield* Ref.make(Number.NEGATIVE_INFINITY)
+      return yield* attempt(held, lastStaleCheck, 0).pipe(
+        Effect.retry({
+          schedule: Schedule.spaced(settings.retry).pipe(Schedule.upTo(settings.timeout)),
+          while: (e) => e._tag === "LockBusy"
+        }),
+        Effect.catchTag("LockBusy", () =>
+          Effect.flatMap(
+            Clock.currentTimeMillis,
+            (now) => new AppendLockTimeout({ lock_path: lockPath, waited_ms: now - started, timeout_ms: timeoutMs })
+          )
         )
       )
-    )
-  })
+    })
 
   const release = (mine: Identity) =>
     Effect.gen(function* () {
       const current = yield* fs.stat(lockPath)
-      if (Option.isNone(mine.ino) || Option.isNone(current.ino) || sameFile({ ino: current.ino, mtimeMs: Option.none() }, { ino: mine.ino, mtimeMs: Option.none() }))
-        yield* fs.remove(lockPath)
+      if (Option.isNone(mine.ino) || sameOption(current.ino, mine.ino)) yield* fs.remove(lockPath)
     }).pipe(Effect.ignore)
 
-  return Effect.acquireUseRelease(acquire, () => use, release)
+  return Effect.flatMap(Ref.make(Option.none<Identity>()), (held) =>
+    Effect.zipRight(acquire(held), use).pipe(
+      Effect.ensuring(Effect.flatMap(Ref.get(held), Option.match({ onNone: () => Effect.void, onSome: release })))
+    )
+  )
 }
+
+/**
+ * Fibers of one process that append to the same file queue here, in memory, instead of all spinning
+ * on the lock file (whose failed attempts would also crowd the holder's write out of libuv's pool).
+ * A queue is dropped when nobody uses it, so an exporter writing many files keeps no garbage.
+ */
+const queues = new Map<string, { readonly semaphore: Effect.Semaphore; users: number }>()
+const serialized = <A, E, R>(absolutePath: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => {
+      const queue = queues.get(absolutePath) ?? { semaphore: Effect.unsafeMakeSemaphore(1), users: 0 }
+      queue.users++
+      queues.set(absolutePath, queue)
+      return queue
+    }),
+    (queue) => queue.semaphore.withPermits(1)(effect),
+    (queue) =>
+      Effect.sync(() => {
+        queue.users--
+        if (queue.users === 0) queues.delete(absolutePath)
+      })
+  )
 
 /**
  * Appends `line` plus `\n` to `path` as one record, safe against concurrent writers in this and
@@ -206,26 +263,35 @@ export const appendLineLocked = Effect.fn("kernel.appendLineLocked")(function* (
   const fs = yield* FileSystem.FileSystem
   const target = NodePath.normalize(path)
   const fail = (stage: AppendFailed["stage"]) => (e: PlatformError | string) =>
-    new AppendFailed({ path: target, stage, detail: typeof e === "string" ? e : describe(e) })
+    new AppendFailed({ path: target, stage, detail: typeof e === "string" ? e : describePlatformError(e) })
   if (!isLocalOrAbsolute(path)) return yield* fail("validate")("path must be local relative or absolute")
   if (line.includes("\n")) return yield* fail("validate")("line must not contain a newline")
   const dir = NodePath.dirname(target)
   if (dir !== ".") yield* fs.makeDirectory(dir, { recursive: true, mode: 0o750 }).pipe(Effect.mapError(fail("mkdir")))
   const payload = encoder.encode(`${line}\n`)
   const settings: AppendLockSettings = { ...APPEND_LOCK_DEFAULTS, ...options.lock }
-  yield* withAppendLock(
-    fs,
-    target,
-    settings,
-    Effect.scoped(
-      Effect.gen(function* () {
-        const file = yield* fs.open(target, { flag: "a", mode: options.mode ?? 0o600 }).pipe(Effect.mapError(fail("open")))
-        // One write() for the whole record (writeAll only loops on a short write, which a regular
-        // local file does not produce); the lock keeps other gait writers out meanwhile.
-        yield* file.writeAll(payload).pipe(Effect.mapError(fail("write")))
-        yield* file.sync.pipe(Effect.mapError(fail("sync")))
-      })
+  const created = yield* serialized(
+    NodePath.resolve(target),
+    withAppendLock(
+      fs,
+      target,
+      settings,
+      // A started record is finished: an interrupt waits for the write and fsync (milliseconds).
+      Effect.uninterruptible(
+        Effect.scoped(
+          Effect.gen(function* () {
+            const file = yield* fs.open(target, { flag: "a", mode: options.mode ?? 0o600 }).pipe(Effect.mapError(fail("open")))
+            const before = yield* Effect.option(file.stat)
+            // One write() for the whole record (writeAll only loops on a short write, which a regular
+            // local file does not produce); the lock keeps other gait writers out meanwhile.
+            yield* file.writeAll(payload).pipe(Effect.mapError(fail("write")))
+            yield* file.sync.pipe(Effect.mapError(fail("sync")))
+            return Option.match(before, { onNone: () => true, onSome: (info) => Number(info.size) === 0 })
+          })
+        )
+      )
     )
   )
-  yield* syncDirectory(dir)
+  // Only a new directory entry needs the directory's fsync; later records are covered by the file's.
+  if (created) yield* syncDirectory(dir)
 })

@@ -9,7 +9,8 @@ import { Effect, Random } from "effect"
 import * as NodePath from "node:path"
 import { ArtifactWriteFailed, InputUnreadable } from "./errors.js"
 
-const describe = (e: PlatformError): string =>
+/** `NotFound: ENOENT: no such file or directory, open '…'`: the reason plus the system's own text. */
+export const describePlatformError = (e: PlatformError): string =>
   e._tag === "SystemError" ? `${e.reason}${e.description === undefined ? "" : `: ${e.description}`}` : e.message
 
 /** Reads a whole file as UTF-8, refusing directories and files above `limitBytes`. */
@@ -27,7 +28,7 @@ export const readBoundedText = Effect.fn("kernel.readBoundedText")(function* (
         ? unreadable("not_found", "no such file or directory")
         : e._tag === "SystemError" && e.reason === "PermissionDenied"
           ? unreadable("permission_denied", "permission denied")
-          : unreadable("io_error", describe(e))
+          : unreadable("io_error", describePlatformError(e))
     )
   )
   if (info.type === "Directory") return yield* unreadable("is_directory", "is a directory")
@@ -44,7 +45,7 @@ export const readBoundedText = Effect.fn("kernel.readBoundedText")(function* (
     Effect.mapError((e) =>
       e._tag === "SystemError" && e.reason === "PermissionDenied"
         ? unreadable("permission_denied", "permission denied")
-        : unreadable("io_error", describe(e))
+        : unreadable("io_error", describePlatformError(e))
     )
   )
   if (bytes.length > limitBytes)
@@ -85,7 +86,7 @@ export const writeFileAtomic = Effect.fn("kernel.writeFileAtomic")(function* (
   const fs = yield* FileSystem.FileSystem
   const mode = options.mode ?? 0o600
   const fail = (stage: string) => (e: PlatformError | string) =>
-    new ArtifactWriteFailed({ path, stage, detail: typeof e === "string" ? e : describe(e) })
+    new ArtifactWriteFailed({ path, stage, detail: typeof e === "string" ? e : describePlatformError(e) })
   if (!isLocalOrAbsolute(path)) return yield* fail("validate")("path must be local relative or absolute")
   const dir = NodePath.dirname(path)
   const temp = NodePath.join(dir, `.${NodePath.basename(path)}.tmp-${yield* randomSuffix}`)
@@ -131,5 +132,5 @@ export const syncDirectory = (dir: string) =>
 /** Creates a directory and its parents with 0750, as the reference does for artifact parents. */
 export const ensureDirectory = (dir: string) =>
   Effect.flatMap(FileSystem.FileSystem, (fs) => fs.makeDirectory(dir, { recursive: true, mode: 0o750 })).pipe(
-    Effect.mapError((e) => new ArtifactWriteFailed({ path: dir, stage: "mkdir", detail: describe(e) }))
+    Effect.mapError((e) => new ArtifactWriteFailed({ path: dir, stage: "mkdir", detail: describePlatformError(e) }))
   )

@@ -23,5 +23,8 @@ const write = (value: unknown): string => {
 }
 export const renderJsonLine = (value: unknown): string => escapeHtml(write(value))
 
+/** One record of a JSONL file: compact, member order as built (struct order), Go's HTML escaping. */
+export const renderJsonRecord = (value: unknown): string => escapeHtml(JSON.stringify(value))
+
 /** Pretty file form used for artifacts: 2-space indent plus a trailing newline. */
 export const renderJsonFile = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`
