@@ -1,7 +1,10 @@
 /** `gait doctor [--production-readiness]`: environment and production-posture checks (exit 2 when production readiness fails). */
 import { Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
+import { adoptionReport } from "../doctor/adoption.js"
 import { Doctor } from "../doctor/doctor.js"
+import { UsageError } from "../kernel/errors.js"
+import { loadAdoptionEvents } from "../telemetry/load.js"
 import { setExitCode } from "./exit.js"
 import { printJson, printLines } from "./output.js"
 
@@ -14,6 +17,25 @@ const value = (o: Option.Option<string>): string | undefined => {
   const v = Option.getOrUndefined(o)
   return v === undefined || v.trim() === "" ? undefined : v.trim()
 }
+
+const adoptionCommand = Command.make(
+  "adoption",
+  {
+    from: text("from", "adoption log (JSONL) written with GAIT_ADOPTION_LOG"),
+    json: Options.boolean("json").pipe(Options.withDescription("print one JSON line"))
+  },
+  (flags) =>
+    Effect.gen(function* () {
+      const from = value(flags.from)
+      if (from === undefined) return yield* new UsageError({ detail: "missing required --from <path>" })
+      const report = adoptionReport(from, yield* loadAdoptionEvents(from))
+      if (flags.json) return yield* printJson({ ok: true, report })
+      return yield* printLines([
+        `doctor adoption: source=${from} total_events=${report.total_events} activation_complete=${report.activation_complete}`,
+        ...(report.blockers.length > 0 ? [`blockers: ${report.blockers.join("; ")}`] : [])
+      ])
+    })
+).pipe(Command.withDescription("Summarise adoption milestones from an adoption log."))
 
 export const doctorCommand = Command.make(
   "doctor",
@@ -69,4 +91,4 @@ export const doctorCommand = Command.make(
       for (const w of result.warnings) lines.push(`warning: ${w}`)
       return yield* printLines(lines)
     })
-).pipe(Command.withDescription(DOCTOR_EXPLAIN))
+).pipe(Command.withDescription(DOCTOR_EXPLAIN), Command.withSubcommands([adoptionCommand]))

@@ -70,6 +70,7 @@ const usageMessage = (e: ValidationError.ValidationError, args: ReadonlyArray<st
 
 const COMMAND_PATHS = new Set([
   "doctor",
+  "doctor adoption",
   "init",
   "gate",
   "gate eval",
