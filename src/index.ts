@@ -104,6 +104,17 @@ export {
 } from "./session/store.js"
 export { type ChainVerification, verifySessionChain } from "./session/verify.js"
 
+// Project posture and telemetry
+export { adoptionReport } from "./doctor/adoption.js"
+export { type CheckResult, DANGEROUS_INTENT } from "./doctor/checks.js"
+export { Doctor, type DoctorOptions, type DoctorResult, layer as DoctorLive, runDoctor } from "./doctor/doctor.js"
+export { initProduction, PRODUCTION_CONFIG, PRODUCTION_POLICY } from "./init/production.js"
+export { AppendFailed, AppendLockTimeout, appendLineLocked } from "./kernel/append.js"
+export { TelemetryEventInvalid, TelemetryLogInvalid } from "./telemetry/errors.js"
+export { loadAdoptionEvents, loadOperationalEvents } from "./telemetry/load.js"
+export { AdoptionEvent, OperationalEvent, TelemetryHealth } from "./telemetry/schema.js"
+export * as TelemetryLayers from "./telemetry/telemetry.js"
+
 // Diagnostics: the one error → exit code / envelope table
 export { type Diagnostic, diagnose, type ErrorCategory, type GaitError, isGaitError, rules } from "./diagnostics/diagnostics.js"
 
