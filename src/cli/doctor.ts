@@ -1,22 +1,19 @@
 /** `gait doctor [--production-readiness]`: environment and production-posture checks (exit 2 when production readiness fails). */
 import { Command, Options } from "@effect/cli"
-import { Effect, Option } from "effect"
+import { Effect } from "effect"
 import { adoptionReport } from "../doctor/adoption.js"
 import { Doctor } from "../doctor/doctor.js"
 import { UsageError } from "../kernel/errors.js"
 import { loadAdoptionEvents } from "../telemetry/load.js"
 import { setExitCode } from "./exit.js"
+import { optionalText, present } from "./flags.js"
 import { printJson, printLines } from "./output.js"
 
 export const DOCTOR_EXPLAIN =
   "Diagnose local environment and onboarding issues for Gait workflows and return stable fix suggestions."
 
-const text = (name: string, description: string) =>
-  Options.text(name).pipe(Options.withDescription(description), Options.optional)
-const value = (o: Option.Option<string>): string | undefined => {
-  const v = Option.getOrUndefined(o)
-  return v === undefined || v.trim() === "" ? undefined : v.trim()
-}
+const text = optionalText
+const value = present
 
 const adoptionCommand = Command.make(
   "adoption",

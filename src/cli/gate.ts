@@ -15,15 +15,15 @@ import { UsageError } from "../kernel/errors.js"
 import { parseRfc3339 } from "../kernel/time.js"
 import { hasVerifyKeySource, Keys, layerFor, loadVerifyKey, parseKeyMode } from "../keys/keys.js"
 import { CorrelationId } from "./correlation.js"
+import { booleanFlag, optionalText, present } from "./flags.js"
 import { setExitCode } from "./exit.js"
 import { printJson, printLines } from "./output.js"
 
 export const GATE_EVAL_EXPLAIN =
   "Run policy evaluation for a single intent request, optionally simulate non-enforcing rollout, and write signed gate artifacts."
 
-const text = (name: string, description: string) =>
-  Options.text(name).pipe(Options.withDescription(description), Options.optional)
-const flag = (name: string, description: string) => Options.boolean(name).pipe(Options.withDescription(description))
+const text = optionalText
+const flag = booleanFlag
 
 const options = {
   policy: text("policy", "policy YAML file (or gate.policy in the project config)"),
@@ -60,10 +60,7 @@ type Flags = {
   readonly [K in keyof typeof options]: (typeof options)[K] extends Options.Options<infer A> ? A : never
 }
 
-const value = (o: Option.Option<string>): string | undefined => {
-  const v = Option.getOrUndefined(o)
-  return v === undefined || v.trim() === "" ? undefined : v
-}
+const value = present
 
 /** Flag value when set, else the project config's, else undefined (spec ops.md §1.4). */
 const pick = (flag: Option.Option<string>, fromConfig: string | null | undefined): string | undefined =>

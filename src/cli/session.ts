@@ -3,25 +3,23 @@
  * (spec session.md §1). Output objects and text lines follow the reference; errors go to diagnostics/.
  */
 import { Command, Options } from "@effect/cli"
-import { Effect, Option } from "effect"
+import { Effect, type Option } from "effect"
 import { UsageError } from "../kernel/errors.js"
 import { layerProd, Keys } from "../keys/keys.js"
+import type { SessionStatus } from "../session/schema.js"
 import { SessionStore } from "../session/store.js"
+import { explainFlag, jsonFlag, optionalText, present } from "./flags.js"
 import { printJson, printLines } from "./output.js"
 
 export const SESSION_EXPLAIN =
   "Manage append-only long-running session journals and emit verifiable checkpoint runpacks with chain linkage."
 
-const text = (name: string, description: string) =>
-  Options.text(name).pipe(Options.withDescription(description), Options.optional)
-const json = Options.boolean("json").pipe(Options.withDescription("print one JSON line"))
-const explain = Options.boolean("explain").pipe(Options.withDescription("print what this command does and exit"))
+const text = optionalText
+const json = jsonFlag
+const explain = explainFlag
 const journalOption = text("journal", "session journal (JSONL) path")
 
-const value = (o: Option.Option<string>): string | undefined => {
-  const v = Option.getOrUndefined(o)
-  return v === undefined || v.trim() === "" ? undefined : v.trim()
-}
+const value = present
 
 /** CSV flag: split on `,`, trim, drop empties. */
 export const csv = (o: Option.Option<string>): ReadonlyArray<string> | undefined => {
@@ -38,6 +36,14 @@ export const sanitize = (s: string): string =>
     .replace(/[\u0000-\u001f\u007f]/g, "")
     .replace(/\s+/g, " ")
     .trim()
+
+const printStatus = (operation: "start" | "status", journal: string, status: SessionStatus, json: boolean) =>
+  json
+    ? printJson({ ok: true, operation, journal, status })
+    : printLines([
+        `session ${operation}: session_id=${sanitize(status.session_id)} run_id=${sanitize(status.run_id)} events=${status.event_count} checkpoints=${status.checkpoint_count} last_sequence=${status.last_sequence}`,
+        `journal: ${sanitize(journal)}`
+      ])
 
 const explainOr = <A, E, R>(flags: { readonly explain: boolean; readonly json: boolean }, run: Effect.Effect<A, E, R>) =>
   flags.explain && !flags.json ? printLines([SESSION_EXPLAIN]) : run
@@ -61,13 +67,8 @@ const startCommand = Command.make(
         if (journal === undefined || sessionId === undefined || runId === undefined) {
           return yield* new UsageError({ detail: "--journal, --session-id, and --run-id are required" })
         }
-        const store = yield* SessionStore
-        const status = yield* store.start(journal, { sessionId, runId })
-        if (flags.json) return yield* printJson({ ok: true, operation: "start", journal, status })
-        return yield* printLines([
-          `session start: session_id=${sanitize(status.session_id)} run_id=${sanitize(status.run_id)} events=${status.event_count} checkpoints=${status.checkpoint_count} last_sequence=${status.last_sequence}`,
-          `journal: ${sanitize(journal)}`
-        ])
+        const status = yield* (yield* SessionStore).start(journal, { sessionId, runId })
+        return yield* printStatus("start", journal, status, flags.json)
       })
     )
 ).pipe(Command.withDescription("Create a session journal (idempotent for the same session and run)."))
@@ -132,11 +133,7 @@ const statusCommand = Command.make("status", { journal: journalOption, json, exp
       const journal = value(flags.journal)
       if (journal === undefined) return yield* new UsageError({ detail: "--journal is required" })
       const status = yield* (yield* SessionStore).status(journal)
-      if (flags.json) return yield* printJson({ ok: true, operation: "status", journal, status })
-      return yield* printLines([
-        `session status: session_id=${sanitize(status.session_id)} run_id=${sanitize(status.run_id)} events=${status.event_count} checkpoints=${status.checkpoint_count} last_sequence=${status.last_sequence}`,
-        `journal: ${sanitize(journal)}`
-      ])
+      return yield* printStatus("status", journal, status, flags.json)
     })
   )
 ).pipe(Command.withDescription("Report the session's counters (repairs the state index if needed)."))

@@ -1,21 +1,18 @@
 /** `gait verify session-chain`: verify a session chain and its checkpoint runpacks (exit 2 when it fails). */
 import { Args, Command, Options } from "@effect/cli"
-import { Effect, Option } from "effect"
+import { Effect } from "effect"
 import { UsageError } from "../kernel/errors.js"
 import { hasVerifyKeySource, loadVerifyKey } from "../keys/keys.js"
 import { verifySessionChain } from "../session/verify.js"
 import { setExitCode } from "./exit.js"
+import { optionalText, present } from "./flags.js"
 import { printJson, printLines } from "./output.js"
 
 export const VERIFY_CHAIN_EXPLAIN =
   "Verify session checkpoint chains, including per-checkpoint runpack integrity/signatures and prev_checkpoint_digest linkage continuity."
 
-const text = (name: string, description: string) =>
-  Options.text(name).pipe(Options.withDescription(description), Options.optional)
-const value = (o: Option.Option<string>): string | undefined => {
-  const v = Option.getOrUndefined(o)
-  return v === undefined || v.trim() === "" ? undefined : v.trim()
-}
+const text = optionalText
+const value = present
 
 const sessionChainCommand = Command.make(
   "session-chain",

@@ -261,7 +261,7 @@ export const productionSigningKeyCheck = (keys: KeyFlags) =>
     return prod(name, "pass", `signing key signs and verifies (key_id ${pair.right.keyId})`)
   })
 
-/** A destructive, critical-risk delete from untrusted input: any production policy must stop it. */
+/** A destructive, critical-risk delete from untrusted input: every production policy must stop it. */
 export const DANGEROUS_INTENT = {
   schema_id: "gait.gate.intent_request",
   schema_version: "1.0.0",
