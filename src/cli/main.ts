@@ -15,6 +15,7 @@ import { keysCommand } from "./keys.js"
 import { printJson, printLines } from "./output.js"
 import { doctorCommand } from "./doctor.js"
 import { initCommand } from "./init.js"
+import { mcpCommand } from "./mcp.js"
 import { runCommand } from "./session.js"
 import { verifyCommand } from "./verify.js"
 
@@ -39,14 +40,15 @@ const root = Command.make(
   "gait",
   { explain: Options.boolean("explain").pipe(Options.withDescription("print what gait is and exit")) },
   ({ explain }) => printLines([explain ? ROOT_EXPLAIN : `gait ${VERSION}`])
-).pipe(Command.withDescription(ROOT_EXPLAIN), Command.withSubcommands([doctorCommand, gateCommand, initCommand, keysCommand, runCommand, verifyCommand, versionCommand]))
+).pipe(Command.withDescription(ROOT_EXPLAIN), Command.withSubcommands([doctorCommand, gateCommand, initCommand, keysCommand, mcpCommand, runCommand, verifyCommand, versionCommand]))
 
 const cli = Command.run(root, { name: "gait", version: VERSION })
 
 const stripAnsi = (s: string): string => s.replace(/\x1b\[[0-9;]*m/g, "")
 
 const GROUP_SUBCOMMANDS: Record<string, ReadonlyArray<string>> = {
-  "": ["doctor", "gate", "init", "keys", "run", "verify", "version"],
+  "": ["doctor", "gate", "init", "keys", "mcp", "run", "verify", "version"],
+  mcp: ["proxy", "bridge"],
   gate: ["eval"],
   keys: ["init"],
   run: ["session"],
@@ -76,6 +78,9 @@ const COMMAND_PATHS = new Set([
   "gate eval",
   "keys",
   "keys init",
+  "mcp",
+  "mcp proxy",
+  "mcp bridge",
   "run",
   "run session",
   "run session start",

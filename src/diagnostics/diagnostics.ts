@@ -32,6 +32,7 @@ import type {
 import type { RunpackInvalid } from "../session/errors-runpack.js"
 import type { AppendFailed, AppendLockTimeout } from "../kernel/append.js"
 import type { TelemetryEventInvalid, TelemetryLogInvalid } from "../telemetry/errors.js"
+import type { ToolCallInvalid } from "../mcp/toolcall.js"
 
 export type GaitError =
   | UsageError
@@ -63,6 +64,7 @@ export type GaitError =
   | AppendLockTimeout
   | TelemetryEventInvalid
   | TelemetryLogInvalid
+  | ToolCallInvalid
 
 export type { ErrorCategory }
 
@@ -191,6 +193,13 @@ export const rules: { readonly [K in GaitError["_tag"]]: Rule<Extract<GaitError,
   TelemetryEventInvalid: invalidInput("telemetry_event_invalid", () => "report this: gait built an event its own log rejects"),
   TelemetryLogInvalid: invalidInput("telemetry_log_invalid", (e) =>
     e.line === undefined ? `check that ${e.path} exists and is a gait ${e.log} log` : `inspect ${e.path} at line ${e.line}`
+  ),
+  ToolCallInvalid: invalidInput("tool_call_invalid", (e) =>
+    e.detail.startsWith("unsupported adapter")
+      ? "use --adapter mcp, openai, anthropic, langchain or claude_code"
+      : e.adapter === ""
+        ? "check the tool call's name, context and targets"
+        : `check that the payload is a ${e.adapter} tool call`
   ),
   RunpackInvalid: invalidInput("runpack_invalid", (e) =>
     e.reason === "duplicate_entries" ? "rebuild the artifact so each zip path is unique" : "check that the file is a runpack written by gait"
