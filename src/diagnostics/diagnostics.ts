@@ -33,6 +33,7 @@ import type { RunpackInvalid } from "../session/errors-runpack.js"
 import type { AppendFailed, AppendLockTimeout } from "../kernel/append.js"
 import type { TelemetryEventInvalid, TelemetryLogInvalid } from "../telemetry/errors.js"
 import type { ToolCallInvalid } from "../mcp/toolcall.js"
+import type { RequestRejected, RequestTooLarge, ServeConfigInvalid } from "../serve/errors.js"
 
 export type GaitError =
   | UsageError
@@ -65,12 +66,16 @@ export type GaitError =
   | TelemetryEventInvalid
   | TelemetryLogInvalid
   | ToolCallInvalid
+  | RequestRejected
+  | RequestTooLarge
+  | ServeConfigInvalid
 
 export type { ErrorCategory }
 
 export interface Rule<E> {
   readonly exitCode: number
-  readonly httpStatus: number
+  /** A fixed status, or one chosen per error (request rejections carry their own). */
+  readonly httpStatus: number | ((e: E) => number)
   readonly code: string
   readonly category: ErrorCategory
   readonly retryable: boolean
@@ -201,6 +206,30 @@ export const rules: { readonly [K in GaitError["_tag"]]: Rule<Extract<GaitError,
         ? "check the tool call's name, context and targets"
         : `check that the payload is a ${e.adapter} tool call`
   ),
+  RequestRejected: {
+    exitCode: 6,
+    httpStatus: (e) => e.status,
+    code: "request_rejected",
+    category: "invalid_input",
+    retryable: false,
+    hint: (e) =>
+      e.status === 401
+        ? "send Authorization: Bearer <token>"
+        : e.status === 405
+          ? "use the method the route expects"
+          : e.status === 415
+            ? "send content-type: application/json"
+            : "send one JSON object: {\"call\": {...}} in the adapter's shape"
+  },
+  RequestTooLarge: {
+    exitCode: 6,
+    httpStatus: 413,
+    code: "request_too_large",
+    category: "invalid_input",
+    retryable: false,
+    hint: (e) => `send at most ${e.limit_bytes} bytes or raise max_request_bytes`
+  },
+  ServeConfigInvalid: invalidInput("serve_config_invalid", () => "fix the mcp serve flags or mcp_serve.* in .gait/config.yaml"),
   RunpackInvalid: invalidInput("runpack_invalid", (e) =>
     e.reason === "duplicate_entries" ? "rebuild the artifact so each zip path is unique" : "check that the file is a runpack written by gait"
   )
@@ -222,7 +251,7 @@ export const diagnose = (e: GaitError, correlationId: string | undefined): Diagn
   const { _tag: _, detail: _detail, ...fields } = e as unknown as Record<string, unknown>
   return {
     exitCode: rule.exitCode,
-    httpStatus: rule.httpStatus,
+    httpStatus: typeof rule.httpStatus === "number" ? rule.httpStatus : rule.httpStatus(e),
     body: {
       ...fields,
       ...(rule.extra?.(e) ?? {}),

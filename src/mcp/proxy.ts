@@ -31,6 +31,8 @@ export interface ProxyRequest {
   readonly profile: Profile
   readonly runId?: string | undefined
   readonly traceOut?: string | undefined
+  /** Directory for default trace names when `traceOut` is not given (default: the working directory). */
+  readonly traceDir?: string | undefined
   readonly exportLogOut?: string | undefined
   readonly exportOtelOut?: string | undefined
   readonly correlationId?: string | undefined
@@ -100,7 +102,7 @@ export const evaluateToolCallPayload = Effect.fn("Mcp.evaluate")(function* (requ
     `run_mcp_${intent.intentDigest.slice(0, 12)}`
   const latencyMs = Number((yield* Clock.currentTimeNanos) - started) / 1e6
   const destination: TraceDestination =
-    request.traceOut === undefined ? { _tag: "Directory", dir: "." } : { _tag: "Path", path: request.traceOut }
+    request.traceOut === undefined ? { _tag: "Directory", dir: request.traceDir ?? "." } : { _tag: "Path", path: request.traceOut }
   const traces = yield* Traces
   const trace = yield* traces.emit({ decision, intent, destination, latencyMs, correlationId: request.correlationId })
 

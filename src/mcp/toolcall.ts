@@ -3,9 +3,9 @@
  * into one canonical `ToolCall`, then converted into a gate intent request (§2.6). Unknown fields are
  * ignored (compatibility contract); wrong types are errors with the reference's message prefixes.
  */
-import { Either, Schema } from "effect"
+import { Either, Option, Schema } from "effect"
 import type { IntentRequest } from "../gate/intent-schema.js"
-import { DEFAULT_CREATED_AT } from "../kernel/time.js"
+import { DEFAULT_CREATED_AT, formatRfc3339Nano, GO_ZERO_TIME, parseRfc3339 } from "../kernel/time.js"
 import { exceedsDepth, MAX_JSON_DEPTH } from "../kernel/json-depth.js"
 import { firstProblem, formatPath } from "../kernel/schema-errors.js"
 import { optionalNullable as opt, OptBoolean, OptString, OptStringList } from "../kernel/schema-fields.js"
@@ -129,7 +129,12 @@ const asCall = (value: unknown, adapter: string, label: string): Either.Either<T
     return new ToolCallInvalid({ adapter, detail: `${label}: ${formatPath(problem.path) || "call"}: ${problem.message}` })
   })
 
-const str = (v: unknown): string => (typeof v === "string" ? v : "")
+/** A field that must be a string when present; absent or null reads as "". */
+const stringField = (record: JsonObject, key: string, adapter: string, label: string): Either.Either<string, ToolCallInvalid> => {
+  const v = record[key]
+  if (v === undefined || v === null) return Either.right("")
+  return typeof v === "string" ? Either.right(v) : fail(adapter, `${label}: ${key} must be a string`)
+}
 
 const CLAUDE_TOOL_NAMES: Record<string, string> = {
   read: "tool.read",
@@ -192,9 +197,13 @@ export const decodeToolCall = (adapter: string, payload: string): Either.Either<
       return Either.gen(function* () {
         const v = yield* parsePayload(payload, kind, "parse openai tool call")
         if (!isObject(v)) return yield* fail(kind, "parse openai tool call: expected a JSON object")
+        if (v.function !== undefined && v.function !== null && !isObject(v.function)) {
+          return yield* fail(kind, "parse openai tool call: function must be an object")
+        }
         const fn = isObject(v.function) ? v.function : {}
+        const name = yield* stringField(fn, "name", kind, "parse openai tool call")
         const args = yield* decodeArguments(fn.arguments, kind, "decode openai arguments")
-        return { name: str(fn.name), args }
+        return { name, args }
       })
     case "anthropic":
       return Either.gen(function* () {
@@ -203,14 +212,16 @@ export const decodeToolCall = (adapter: string, payload: string): Either.Either<
         if (v.input !== undefined && v.input !== null && !isObject(v.input)) {
           return yield* fail(kind, "parse anthropic tool call: input must be a JSON object")
         }
-        return { name: str(v.name), args: isObject(v.input) ? v.input : {} }
+        const name = yield* stringField(v, "name", kind, "parse anthropic tool call")
+        return { name, args: isObject(v.input) ? v.input : {} }
       })
     case "langchain":
       return Either.gen(function* () {
         const v = yield* parsePayload(payload, kind, "parse langchain tool call")
         if (!isObject(v)) return yield* fail(kind, "parse langchain tool call: expected a JSON object")
+        const name = yield* stringField(v, "tool", kind, "parse langchain tool call")
         const args = yield* decodeArguments(v.tool_input, kind, "decode langchain tool_input")
-        return { name: str(v.tool), args }
+        return { name, args }
       })
     case "claude_code":
     case "claude-code":
@@ -218,13 +229,14 @@ export const decodeToolCall = (adapter: string, payload: string): Either.Either<
       return Either.gen(function* () {
         const v = yield* parsePayload(payload, kind, "parse claude code tool call")
         if (!isObject(v)) return yield* fail(kind, "parse claude code tool call: expected a JSON object")
-        const rawName = str(v.tool_name).trim() || str(v.name).trim()
+        const label = "parse claude code tool call"
+        const rawName = (yield* stringField(v, "tool_name", kind, label)).trim() || (yield* stringField(v, "name", kind, label)).trim()
         if (rawName === "") return yield* fail(kind, "claude code tool call name is required")
         const input = v.tool_input === undefined || v.tool_input === null ? v.input : v.tool_input
         const args = yield* decodeArguments(input, kind, "decode claude code tool_input")
         const name = claudeToolName(rawName)
-        const sessionId = str(v.session_id).trim()
-        const hook = str(v.hook_event_name)
+        const sessionId = (yield* stringField(v, "session_id", kind, label)).trim()
+        const hook = (yield* stringField(v, "hook_event_name", kind, label)).trim()
         const context = {
           ...(sessionId === "" ? {} : { session_id: sessionId }),
           ...(hook === "" ? {} : { auth_context: { hook_event_name: hook, adapter: "claude_code" } })
@@ -260,12 +272,14 @@ const toIntentTarget = (t: ToolCallTarget) => {
   const a = t.annotations
   const hint = (snake: string, camel: string, base: boolean | null | undefined, alias: boolean | null | undefined) =>
     annotationBool(a, [snake, camel]) ?? (base === true || alias === true)
-  const discovery =
+  // Any annotation string overrides (even ""); otherwise the snake field, then its camel alias.
+  const discovery = (
     typeof a?.discovery_method === "string"
       ? a.discovery_method
       : typeof a?.discoveryMethod === "string"
         ? a.discoveryMethod
-        : (t.discovery_method ?? t.discoveryMethod ?? "")
+        : (t.discovery_method ?? "").trim() || (t.discoveryMethod ?? "")
+  ).trim()
   return {
     kind: (t.kind ?? "").trim(),
     value: (t.value ?? "").trim(),
@@ -290,6 +304,16 @@ const trimProvenance = (p: typeof Provenance.Type) => ({
   source_ref: (p.source_ref ?? "").trim(),
   integrity_digest: (p.integrity_digest ?? "").trim()
 })
+
+/** The call's created_at in UTC (unparsable text is passed on, so the intent decoder reports it). */
+const createdAtOf = (raw: string | null | undefined): string => {
+  const text = (raw ?? "").trim()
+  if (text === "") return DEFAULT_CREATED_AT
+  const parsed = parseRfc3339(text)
+  if (Option.isNone(parsed)) return text
+  const formatted = formatRfc3339Nano(parsed.value)
+  return formatted === GO_ZERO_TIME ? DEFAULT_CREATED_AT : formatted
+}
 
 /** §2.6: the gate intent request of a tool call; `strict` is the oss-prod context rule. */
 export const toIntentRequest = (call: ToolCall, options: { readonly strict: boolean }): Either.Either<IntentRequest, ToolCallInvalid> =>
@@ -319,7 +343,7 @@ export const toIntentRequest = (call: ToolCall, options: { readonly strict: bool
     const request: IntentRequest = {
       schema_id: "gait.gate.intent_request",
       schema_version: "1.0.0",
-      created_at: (call.created_at ?? "").trim() || DEFAULT_CREATED_AT,
+      created_at: createdAtOf(call.created_at),
       producer_version: "0.0.0-dev",
       tool_name: steps.length > 0 ? "script" : name,
       args: steps.length > 0 ? {} : (call.args ?? {}),

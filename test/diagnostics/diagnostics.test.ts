@@ -24,7 +24,7 @@ describe("the diagnostics table", () => {
       expect(EXIT_CODES.has(rule.exitCode), tag).toBe(true)
       expect(CATEGORIES.has(rule.category), tag).toBe(true)
       expect(rule.code, tag).toMatch(/^[a-z_]+$/)
-      expect(rule.httpStatus >= 400 && rule.httpStatus < 600, tag).toBe(true)
+      if (typeof rule.httpStatus === "number") expect(rule.httpStatus >= 400 && rule.httpStatus < 600, tag).toBe(true)
       expect(rule.retryable, tag).toBe(rule.category === "state_contention" || rule.category === "network_transient")
     }
   })
