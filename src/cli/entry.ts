@@ -16,7 +16,11 @@ import { runCli } from "./main.js"
 
 /** The process exit code of an outcome: the code the CLI chose, 130 on interrupt, 1 on a defect. */
 const exitCodeOf = (exit: Exit.Exit<unknown, unknown>): number =>
-  Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : Exit.isInterrupted(exit) ? 130 : 1
+  Exit.isSuccess(exit) && typeof exit.value === "number"
+    ? exit.value
+    : Exit.isInterrupted(exit)
+      ? CliExit.interruptPolicy.exitCode
+      : 1
 
 export const runProcess = (args: ReadonlyArray<string>): void => {
   const correlationId = correlationIdOf(["gait", ...args])

@@ -48,7 +48,7 @@ const stripAnsi = (s: string): string => s.replace(/\x1b\[[0-9;]*m/g, "")
 
 const GROUP_SUBCOMMANDS: Record<string, ReadonlyArray<string>> = {
   "": ["doctor", "gate", "init", "keys", "mcp", "run", "verify", "version"],
-  mcp: ["proxy", "bridge"],
+  mcp: ["proxy", "bridge", "serve"],
   gate: ["eval"],
   keys: ["init"],
   run: ["session"],
@@ -81,6 +81,7 @@ const COMMAND_PATHS = new Set([
   "mcp",
   "mcp proxy",
   "mcp bridge",
+  "mcp serve",
   "run",
   "run session",
   "run session start",

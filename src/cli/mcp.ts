@@ -12,6 +12,7 @@ import { CorrelationId } from "./correlation.js"
 import { setExitCode } from "./exit.js"
 import { booleanFlag, explainFlag, jsonFlag, optionalText, present } from "./flags.js"
 import { printJson, printLines } from "./output.js"
+import { serveCommand } from "./serve.js"
 
 export const MCP_EXPLAIN = "Proxy tool-call protocol payloads through Gate policy evaluation and emit signed traces with optional exports."
 
@@ -102,5 +103,5 @@ const proxyCommand = Command.make("proxy", options, proxyHandler).pipe(
 const bridgeCommand = Command.make("bridge", options, proxyHandler).pipe(Command.withDescription("Alias of gait mcp proxy."))
 
 export const mcpCommand = Command.make("mcp", { json: booleanFlag("json", "print one JSON line") }, () =>
-  Effect.fail(new UsageError({ detail: "gait mcp requires a subcommand: proxy, bridge" }))
-).pipe(Command.withDescription(MCP_EXPLAIN), Command.withSubcommands([proxyCommand, bridgeCommand]))
+  Effect.fail(new UsageError({ detail: "gait mcp requires a subcommand: proxy, bridge, serve" }))
+).pipe(Command.withDescription(MCP_EXPLAIN), Command.withSubcommands([proxyCommand, bridgeCommand, serveCommand]))

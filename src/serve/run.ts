@@ -1,0 +1,50 @@
+/**
+ * Runs the HTTP service until the process is interrupted: builds the Node server layer, prints the
+ * startup line once listening, then waits. On SIGINT/SIGTERM the runtime interrupts this fiber; closing
+ * the scope stops accepting connections and lets in-flight requests finish.
+ */
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import { Context, Effect, Layer } from "effect"
+import { createServer } from "node:http"
+import type { Gate } from "../gate/gate.js"
+import type { Traces } from "../gate/traces.js"
+import type { Keys } from "../keys/keys.js"
+import type { Auth } from "./auth.js"
+import { makeApp, type ServeSettings } from "./server.js"
+
+export interface ListenAddress {
+  readonly host: string
+  readonly port: number
+}
+
+/** Timeouts against slow clients: headers within 5 s, whole request within 30 s, idle keep-alive 60 s. */
+const nodeServer = () => {
+  const server = createServer()
+  server.headersTimeout = 5_000
+  server.requestTimeout = 30_000
+  server.keepAliveTimeout = 60_000
+  return server
+}
+
+export const runServe = <E, R, R2>(
+  settings: ServeSettings,
+  listen: ListenAddress,
+  onListening: (address: string) => Effect.Effect<void, never, R2>,
+  services: Layer.Layer<Gate | Traces | Keys | Auth, E, R>
+) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const app = makeApp(settings)
+      const serverLayer = HttpServer.serve(app).pipe(
+        Layer.provide(services),
+        Layer.provideMerge(NodeHttpServer.layer(nodeServer, { host: listen.host, port: listen.port }))
+      )
+      const context = yield* Layer.build(serverLayer)
+      const server = Context.get(context, HttpServer.HttpServer)
+      const address =
+        server.address._tag === "TcpAddress" ? `${server.address.hostname}:${server.address.port}` : server.address.path
+      yield* onListening(address)
+      return yield* Effect.never
+    })
+  )

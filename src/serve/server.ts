@@ -1,0 +1,164 @@
+/**
+ * `gait mcp serve` as an `@effect/platform` HTTP app (spec mcp.md §5): `GET /healthz`,
+ * `POST /v1/evaluate` (JSON), `/v1/evaluate/sse` (one event) and `/v1/evaluate/stream` (one NDJSON
+ * line). Checks run in the reference's order — method (405), auth (401), content type (415), body
+ * size (413), body shape (400) — and every error body is JSON, on every route. Evaluation goes
+ * through the same pipeline as `gait mcp proxy`.
+ */
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
+import { Effect, Either, Schema } from "effect"
+import type { Profile } from "../gate/decision.js"
+import { diagnose, diagnoseDefect, isGaitError } from "../diagnostics/diagnostics.js"
+import { renderJsonRecord } from "../kernel/json-output.js"
+import { firstProblem, formatPath } from "../kernel/schema-errors.js"
+import { evaluateToolCallPayload, type ProxyDecision } from "../mcp/proxy.js"
+import { Auth } from "./auth.js"
+import { readBoundedBody } from "./body.js"
+import { RequestRejected } from "./errors.js"
+
+export interface ServeSettings {
+  readonly policyPath: string
+  readonly adapter: string
+  readonly profile: Profile
+  readonly maxRequestBytes: number
+  readonly verdictStatus: "compat" | "strict"
+  readonly allowClientArtifactPaths: boolean
+  readonly traceDir: string
+  readonly exportLogOut?: string | undefined
+  readonly exportOtelOut?: string | undefined
+}
+
+/** The request body; unknown top-level fields are refused (the `call` itself is free-form). */
+export const EvaluateRequest = Schema.Struct({
+  adapter: Schema.optional(Schema.String),
+  call: Schema.optional(Schema.NullOr(Schema.Unknown)),
+  run_id: Schema.optional(Schema.String),
+  session_id: Schema.optional(Schema.String),
+  session_journal: Schema.optional(Schema.String),
+  checkpoint_interval: Schema.optional(Schema.Int),
+  trace_path: Schema.optional(Schema.String),
+  runpack_out: Schema.optional(Schema.String),
+  emit_runpack: Schema.optional(Schema.Boolean),
+  pack_out: Schema.optional(Schema.String),
+  emit_pack: Schema.optional(Schema.Boolean)
+})
+const decodeRequest = Schema.decodeUnknownEither(EvaluateRequest, { errors: "first", onExcessProperty: "error" })
+
+const badRequest = (detail: string) => new RequestRejected({ status: 400, detail })
+
+const jsonResponse = (body: unknown, status: number) =>
+  HttpServerResponse.text(`${renderJsonRecord(body)}\n`, { status, contentType: "application/json" })
+
+/** Every failure becomes a JSON body with the status of its diagnostics row; defects never leak. */
+const errorResponse = (e: unknown) => {
+  const d = isGaitError(e) ? diagnose(e, undefined) : diagnoseDefect(undefined)
+  const response = jsonResponse(d.body, d.httpStatus)
+  // An oversized body was not read to the end: close the connection instead of draining it.
+  return d.httpStatus === 413 ? HttpServerResponse.setHeader(response, "connection", "close") : response
+}
+
+const healthz = Effect.map(HttpServerRequest.HttpServerRequest, (request) =>
+  request.method === "GET"
+    ? jsonResponse({ ok: true, service: "gait.mcp.serve" }, 200)
+    : jsonResponse({ ok: false, error: "expected GET" }, 405)
+)
+
+const verdictStatus = (settings: ServeSettings, decision: ProxyDecision): number => {
+  if (settings.verdictStatus !== "strict") return 200
+  if (decision.verdict === "block") return 403
+  if (decision.verdict === "require_approval" || decision.verdict === "dry_run") return 409
+  return 200
+}
+
+const CLIENT_PATH_FIELDS = ["trace_path", "runpack_out", "pack_out", "session_journal"] as const
+
+type Framing = "json" | "sse" | "stream"
+
+const evaluate = (settings: ServeSettings, framing: Framing) =>
+  Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    if (request.method !== "POST") return yield* new RequestRejected({ status: 405, detail: "expected POST" })
+    const auth = yield* Auth
+    yield* auth.authorize({ headers: request.headers })
+    const contentType = request.headers["content-type"]
+    if (contentType !== undefined && contentType.split(";")[0]?.trim().toLowerCase() !== "application/json") {
+      return yield* new RequestRejected({ status: 415, detail: "content-type must be application/json" })
+    }
+    const text = yield* readBoundedBody(NodeHttpServerRequest.toIncomingMessage(request), settings.maxRequestBytes)
+    if (text.trim() === "") return yield* badRequest("decode request: EOF")
+    const parsed = Either.try({ try: (): unknown => JSON.parse(text), catch: (e) => (e instanceof Error ? e.message : String(e)) })
+    if (Either.isLeft(parsed)) {
+      return yield* badRequest(
+        /position|after JSON/.test(parsed.left) && text.trim().startsWith("{")
+          ? `request body must contain a single JSON object (${parsed.left})`
+          : `decode request: ${parsed.left}`
+      )
+    }
+    if (parsed.right === null || typeof parsed.right !== "object" || Array.isArray(parsed.right)) {
+      return yield* badRequest("decode request: the body must be a JSON object")
+    }
+    const body = yield* Either.mapLeft(decodeRequest(parsed.right), (error) => {
+      const problem = firstProblem(error)
+      return badRequest(
+        problem.unexpected
+          ? `decode request: unknown field "${String(problem.path[0])}"`
+          : `decode request: ${formatPath(problem.path) || "body"}: ${problem.message}`
+      )
+    })
+    const call = body.call
+    if (call === undefined || call === null || (typeof call === "object" && !Array.isArray(call) && Object.keys(call).length === 0)) {
+      return yield* badRequest("request.call is required")
+    }
+    if (typeof call !== "object" || Array.isArray(call)) return yield* badRequest("decode request: call must be a JSON object")
+    for (const field of CLIENT_PATH_FIELDS) {
+      if ((body[field] ?? "").trim() !== "") {
+        // Client-chosen artifact paths are refused unless the operator allows them, and this build
+        // does not write client-chosen paths even then (fail closed).
+        return yield* badRequest(
+          settings.allowClientArtifactPaths
+            ? `request.${field} is not supported by this server`
+            : `request.${field} is not allowed by server configuration`
+        )
+      }
+    }
+    if (body.emit_pack === true) return yield* badRequest("request.emit_pack requires server --pack-dir")
+    const decision = yield* evaluateToolCallPayload({
+      adapter: body.adapter ?? settings.adapter,
+      payload: JSON.stringify(call),
+      policyPath: settings.policyPath,
+      profile: settings.profile,
+      runId: body.run_id,
+      traceDir: settings.traceDir,
+      exportLogOut: settings.exportLogOut,
+      exportOtelOut: settings.exportOtelOut
+    })
+    const status = verdictStatus(settings, decision)
+    if (framing === "sse") {
+      return HttpServerResponse.text(`event: evaluate\ndata: ${renderJsonRecord(decision)}\n\n`, {
+        status,
+        contentType: "text/event-stream",
+        headers: { "cache-control": "no-cache" }
+      })
+    }
+    if (framing === "stream") {
+      return HttpServerResponse.text(`${renderJsonRecord(decision)}\n`, { status, contentType: "application/x-ndjson" })
+    }
+    return jsonResponse(decision, status)
+  }).pipe(Effect.catchAll(errorResponse), Effect.catchAllDefect(errorResponse))
+
+export const makeRouter = (settings: ServeSettings) =>
+  HttpRouter.empty.pipe(
+    HttpRouter.all("/healthz", healthz),
+    HttpRouter.all("/v1/evaluate", evaluate(settings, "json")),
+    HttpRouter.all("/v1/evaluate/sse", evaluate(settings, "sse")),
+    HttpRouter.all("/v1/evaluate/stream", evaluate(settings, "stream"))
+  )
+
+/** The HTTP app with JSON 404s for unknown paths. */
+export const makeApp = (settings: ServeSettings) =>
+  makeRouter(settings).pipe(
+    Effect.catchTag("RouteNotFound", () => Effect.succeed(jsonResponse({ ok: false, error: "not found", error_code: "not_found" }, 404)))
+  )
