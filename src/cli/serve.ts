@@ -8,6 +8,7 @@ import { Config, Effect, Either, Layer, Option, Redacted } from "effect"
 import * as NodePath from "node:path"
 import { DEFAULT_CONFIG_PATH, loadProjectConfig } from "../config/config.js"
 import { isLoopbackHost, parseListen } from "../doctor/checks.js"
+import { DURATION_SYNTAX_HINT, parseGoDuration } from "../kernel/duration.js"
 import * as Gate from "../gate/gate.js"
 import { checkProfileFlags, parseProfile } from "../gate/profile.js"
 import * as TracesModule from "../gate/traces.js"
@@ -36,6 +37,8 @@ const options = {
   httpVerdictStatus: optionalText("http-verdict-status", "compat (200 for every decision, default) or strict (403 block, 409 approval/dry_run)"),
   allowClientArtifactPaths: booleanFlag("allow-client-artifact-paths", "accept client artifact paths (refused by default)"),
   traceDir: optionalText("trace-dir", "trace directory (default ./gait-out/mcp-serve/traces)"),
+  traceMaxAge: optionalText("trace-max-age", "delete traces older than this Go duration, e.g. 168h (default: retention.trace_ttl, else never)"),
+  traceMaxCount: Options.integer("trace-max-count").pipe(Options.withDescription("keep at most this many traces (0: no limit)"), Options.optional),
   exportLogOut: optionalText("export-log-out", "append one JSON line per decision"),
   exportOtelOut: optionalText("export-otel-out", "append one OTel-style JSON line per decision"),
   keyMode: optionalText("key-mode", "dev (default; one key per process) or prod"),
@@ -94,6 +97,13 @@ export const serveCommand = Command.make("serve", options, (flags) =>
     const traceDir = present(flags.traceDir) ?? NodePath.join("gait-out", "mcp-serve", "traces")
     yield* ensureDirectory(traceDir)
     const adapter = (present(flags.adapter) ?? "mcp").toLowerCase()
+    const maxAgeText = present(flags.traceMaxAge) ?? nonBlank(loaded.config.retention?.trace_ttl) ?? "0"
+    const maxAge = parseGoDuration(maxAgeText)
+    if (Option.isNone(maxAge)) return yield* invalid(`parse --trace-max-age: time: invalid duration "${maxAgeText}" (use ${DURATION_SYNTAX_HINT})`)
+    if (maxAge.value < 0n) return yield* invalid("parse --trace-max-age: duration must be >= 0")
+    const maxCount = Option.getOrElse(flags.traceMaxCount, () => 0)
+    if (maxCount < 0) return yield* invalid("retention max-count values must be >= 0")
+    const { layerFile: retentionLayer } = yield* Effect.promise(() => import("../serve/retention.js"))
 
     const { layerOff, layerToken } = yield* Effect.promise(() => import("../serve/auth.js"))
     const { runServe } = yield* Effect.promise(() => import("../serve/run.js"))
@@ -102,7 +112,8 @@ export const serveCommand = Command.make("serve", options, (flags) =>
     const services = Layer.mergeAll(
       Gate.layer,
       TracesModule.layer.pipe(Layer.provideMerge(Layer.succeed(Keys, keys))),
-      token === undefined ? layerOff : layerToken(token)
+      token === undefined ? layerOff : layerToken(token),
+      retentionLayer([{ class: "trace", dir: traceDir, maxCount, maxAgeMs: Number(maxAge.value / 1_000_000n) }])
     )
     interruptPolicy.exitCode = 0
     return yield* runServe(

@@ -11,6 +11,7 @@ import type { Gate } from "../gate/gate.js"
 import type { Traces } from "../gate/traces.js"
 import type { Keys } from "../keys/keys.js"
 import type { Auth } from "./auth.js"
+import type { Retention } from "./retention.js"
 import { makeApp, type ServeSettings } from "./server.js"
 
 export interface ListenAddress {
@@ -31,7 +32,7 @@ export const runServe = <E, R, R2>(
   settings: ServeSettings,
   listen: ListenAddress,
   onListening: (address: string) => Effect.Effect<void, never, R2>,
-  services: Layer.Layer<Gate | Traces | Keys | Auth, E, R>
+  services: Layer.Layer<Gate | Traces | Keys | Auth | Retention, E, R>
 ) =>
   Effect.scoped(
     Effect.gen(function* () {

@@ -9,7 +9,7 @@ import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
-import { Effect, Either, Schema } from "effect"
+import { Effect, Either, Option, Schema } from "effect"
 import type { Profile } from "../gate/decision.js"
 import { diagnose, diagnoseDefect, isGaitError } from "../diagnostics/diagnostics.js"
 import { renderJsonRecord } from "../kernel/json-output.js"
@@ -18,6 +18,7 @@ import { evaluateToolCallPayload, type ProxyDecision } from "../mcp/proxy.js"
 import { Auth } from "./auth.js"
 import { readBoundedBody } from "./body.js"
 import { RequestRejected } from "./errors.js"
+import { Retention } from "./retention.js"
 
 export interface ServeSettings {
   readonly policyPath: string
@@ -135,6 +136,16 @@ const evaluate = (settings: ServeSettings, framing: Framing) =>
       exportLogOut: settings.exportLogOut,
       exportOtelOut: settings.exportOtelOut
     })
+    // Rotation after every successful decision; it only ever adds warnings.
+    const retention = yield* Effect.serviceOption(Retention)
+    const rotated = Option.isSome(retention) ? yield* retention.value.sweep : []
+    const { exit_code, ...rest } = decision
+    const decisionWithWarnings: ProxyDecision =
+      rotated.length === 0 ? decision : { ...rest, warnings: [...(decision.warnings ?? []), ...rotated], exit_code }
+    return respond(settings, framing, decisionWithWarnings)
+  }).pipe(Effect.catchAll(errorResponse), Effect.catchAllDefect(errorResponse))
+
+const respond = (settings: ServeSettings, framing: Framing, decision: ProxyDecision) => {
     const status = verdictStatus(settings, decision)
     if (framing === "sse") {
       return HttpServerResponse.text(`event: evaluate\ndata: ${renderJsonRecord(decision)}\n\n`, {
@@ -147,7 +158,7 @@ const evaluate = (settings: ServeSettings, framing: Framing) =>
       return HttpServerResponse.text(`${renderJsonRecord(decision)}\n`, { status, contentType: "application/x-ndjson" })
     }
     return jsonResponse(decision, status)
-  }).pipe(Effect.catchAll(errorResponse), Effect.catchAllDefect(errorResponse))
+}
 
 export const makeRouter = (settings: ServeSettings) =>
   HttpRouter.empty.pipe(
