@@ -18,7 +18,7 @@ const touch = (dir: string, name: string, ageSeconds: number) => {
 }
 
 describe("retention", () => {
-  it.effect("keeps the newest traces by count and reports the removals", () =>
+  it.live("keeps the newest traces by count and reports the removals", () =>
     Effect.gen(function* () {
       const dir = mkdtempSync(path.join(tmpdir(), "gait-retention-"))
       for (let i = 0; i < 5; i++) touch(dir, `trace_${i}.json`, 100 - i)
@@ -29,7 +29,7 @@ describe("retention", () => {
     })
   )
 
-  it.effect("deletes artifacts older than the max age (strictly older)", () =>
+  it.live("deletes artifacts older than the max age (strictly older)", () =>
     Effect.gen(function* () {
       const dir = mkdtempSync(path.join(tmpdir(), "gait-retention-"))
       touch(dir, "trace_old.json", 7200)
@@ -40,7 +40,7 @@ describe("retention", () => {
     })
   )
 
-  it.effect("keeps or removes a session's journal, state index and chain together", () =>
+  it.live("keeps or removes a session's journal, state index and chain together", () =>
     Effect.gen(function* () {
       const dir = mkdtempSync(path.join(tmpdir(), "gait-retention-"))
       for (const [name, age] of [["a", 300], ["b", 10]] as const) {
@@ -61,7 +61,7 @@ describe("retention", () => {
     })
   )
 
-  it.effect("never fails: an unreadable directory becomes a warning", () =>
+  it.live("never fails: an unreadable directory becomes a warning", () =>
     Effect.gen(function* () {
       const missing = path.join(tmpdir(), "gait-retention-does-not-exist-xyz")
       expect(existsSync(missing)).toBe(false)
