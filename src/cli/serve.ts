@@ -16,6 +16,8 @@ import { ensureDirectory } from "../kernel/files.js"
 import { UsageError } from "../kernel/errors.js"
 import { Keys, layerFor, parseKeyMode } from "../keys/keys.js"
 import { ServeConfigInvalid } from "../serve/errors.js"
+import * as SessionLock from "../session/lock.js"
+import * as SessionStore from "../session/store.js"
 import { interruptPolicy } from "./exit.js"
 import { booleanFlag, explainFlag, jsonFlag, optionalText, present } from "./flags.js"
 import { printJson, printLines } from "./output.js"
@@ -37,8 +39,14 @@ const options = {
   httpVerdictStatus: optionalText("http-verdict-status", "compat (200 for every decision, default) or strict (403 block, 409 approval/dry_run)"),
   allowClientArtifactPaths: booleanFlag("allow-client-artifact-paths", "accept client artifact paths (refused by default)"),
   traceDir: optionalText("trace-dir", "trace directory (default ./gait-out/mcp-serve/traces)"),
+  sessionDir: optionalText("session-dir", "per-session journals (default ./gait-out/mcp-serve/sessions)"),
+  runpackDir: optionalText("runpack-dir", "checkpoint runpacks for checkpoint_interval (default: none)"),
   traceMaxAge: optionalText("trace-max-age", "delete traces older than this Go duration, e.g. 168h (default: retention.trace_ttl, else never)"),
   traceMaxCount: Options.integer("trace-max-count").pipe(Options.withDescription("keep at most this many traces (0: no limit)"), Options.optional),
+  sessionMaxAge: optionalText("session-max-age", "delete sessions idle longer than this (default: retention.session_ttl, else never)"),
+  sessionMaxCount: Options.integer("session-max-count").pipe(Options.withDescription("keep at most this many sessions (0: no limit)"), Options.optional),
+  runpackMaxAge: optionalText("runpack-max-age", "delete checkpoint runpacks older than this (default: never)"),
+  runpackMaxCount: Options.integer("runpack-max-count").pipe(Options.withDescription("keep at most this many runpacks (0: no limit)"), Options.optional),
   exportLogOut: optionalText("export-log-out", "append one JSON line per decision"),
   exportOtelOut: optionalText("export-otel-out", "append one OTel-style JSON line per decision"),
   keyMode: optionalText("key-mode", "dev (default; one key per process) or prod"),
@@ -97,12 +105,26 @@ export const serveCommand = Command.make("serve", options, (flags) =>
     const traceDir = present(flags.traceDir) ?? NodePath.join("gait-out", "mcp-serve", "traces")
     yield* ensureDirectory(traceDir)
     const adapter = (present(flags.adapter) ?? "mcp").toLowerCase()
-    const maxAgeText = present(flags.traceMaxAge) ?? nonBlank(loaded.config.retention?.trace_ttl) ?? "0"
-    const maxAge = parseGoDuration(maxAgeText)
-    if (Option.isNone(maxAge)) return yield* invalid(`parse --trace-max-age: time: invalid duration "${maxAgeText}" (use ${DURATION_SYNTAX_HINT})`)
-    if (maxAge.value < 0n) return yield* invalid("parse --trace-max-age: duration must be >= 0")
-    const maxCount = Option.getOrElse(flags.traceMaxCount, () => 0)
-    if (maxCount < 0) return yield* invalid("retention max-count values must be >= 0")
+    const sessionDir = present(flags.sessionDir) ?? NodePath.join("gait-out", "mcp-serve", "sessions")
+    const runpackDir = present(flags.runpackDir)
+    yield* ensureDirectory(sessionDir)
+    if (runpackDir !== undefined) yield* ensureDirectory(runpackDir)
+    const retention = loaded.config.retention ?? {}
+    const rules = [
+      { class: "trace" as const, dir: traceDir, age: present(flags.traceMaxAge) ?? nonBlank(retention.trace_ttl), count: flags.traceMaxCount, flag: "trace" },
+      { class: "session" as const, dir: sessionDir, age: present(flags.sessionMaxAge) ?? nonBlank(retention.session_ttl), count: flags.sessionMaxCount, flag: "session" },
+      { class: "runpack" as const, dir: runpackDir ?? "", age: present(flags.runpackMaxAge), count: flags.runpackMaxCount, flag: "runpack" }
+    ]
+    const retentionRules = []
+    for (const rule of rules) {
+      const ageText = rule.age ?? "0"
+      const age = parseGoDuration(ageText)
+      if (Option.isNone(age)) return yield* invalid(`parse --${rule.flag}-max-age: time: invalid duration "${ageText}" (use ${DURATION_SYNTAX_HINT})`)
+      if (age.value < 0n) return yield* invalid(`parse --${rule.flag}-max-age: duration must be >= 0`)
+      const count = Option.getOrElse(rule.count, () => 0)
+      if (count < 0) return yield* invalid("retention max-count values must be >= 0")
+      retentionRules.push({ class: rule.class, dir: rule.dir, maxCount: count, maxAgeMs: Number(age.value / 1_000_000n) })
+    }
     const { layerFile: retentionLayer } = yield* Effect.promise(() => import("../serve/retention.js"))
 
     const { layerOff, layerToken } = yield* Effect.promise(() => import("../serve/auth.js"))
@@ -113,7 +135,8 @@ export const serveCommand = Command.make("serve", options, (flags) =>
       Gate.layer,
       TracesModule.layer.pipe(Layer.provideMerge(Layer.succeed(Keys, keys))),
       token === undefined ? layerOff : layerToken(token),
-      retentionLayer([{ class: "trace", dir: traceDir, maxCount, maxAgeMs: Number(maxAge.value / 1_000_000n) }])
+      retentionLayer(retentionRules),
+      SessionStore.layerFile.pipe(Layer.provide(SessionLock.layerFile))
     )
     interruptPolicy.exitCode = 0
     return yield* runServe(
@@ -125,6 +148,8 @@ export const serveCommand = Command.make("serve", options, (flags) =>
         verdictStatus,
         allowClientArtifactPaths: flags.allowClientArtifactPaths || serveConfig.allow_client_artifact_paths === true,
         traceDir,
+        sessionDir,
+        runpackDir,
         exportLogOut: present(flags.exportLogOut),
         exportOtelOut: present(flags.exportOtelOut)
       },

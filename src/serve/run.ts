@@ -12,6 +12,7 @@ import type { Traces } from "../gate/traces.js"
 import type { Keys } from "../keys/keys.js"
 import type { Auth } from "./auth.js"
 import type { Retention } from "./retention.js"
+import type { SessionStore } from "../session/store.js"
 import { makeApp, type ServeSettings } from "./server.js"
 
 export interface ListenAddress {
@@ -32,7 +33,7 @@ export const runServe = <E, R, R2>(
   settings: ServeSettings,
   listen: ListenAddress,
   onListening: (address: string) => Effect.Effect<void, never, R2>,
-  services: Layer.Layer<Gate | Traces | Keys | Auth | Retention, E, R>
+  services: Layer.Layer<Gate | Traces | Keys | Auth | Retention | SessionStore, E, R>
 ) =>
   Effect.scoped(
     Effect.gen(function* () {

@@ -19,6 +19,8 @@ import { Auth } from "./auth.js"
 import { readBoundedBody } from "./body.js"
 import { RequestRejected } from "./errors.js"
 import { Retention } from "./retention.js"
+import { SessionStore } from "../session/store.js"
+import * as NodePath from "node:path"
 
 export interface ServeSettings {
   readonly policyPath: string
@@ -28,6 +30,10 @@ export interface ServeSettings {
   readonly verdictStatus: "compat" | "strict"
   readonly allowClientArtifactPaths: boolean
   readonly traceDir: string
+  /** Directory of per-session journals ("" disables journaling). */
+  readonly sessionDir?: string | undefined
+  /** Directory for checkpoint runpacks; checkpoints need it. */
+  readonly runpackDir?: string | undefined
   readonly exportLogOut?: string | undefined
   readonly exportOtelOut?: string | undefined
 }
@@ -136,14 +142,61 @@ const evaluate = (settings: ServeSettings, framing: Framing) =>
       exportLogOut: settings.exportLogOut,
       exportOtelOut: settings.exportOtelOut
     })
+    const journaled = yield* journal(settings, body, decision)
     // Rotation after every successful decision; it only ever adds warnings.
     const retention = yield* Effect.serviceOption(Retention)
-    const rotated = Option.isSome(retention) ? yield* retention.value.sweep : []
+    const rotated = [...journaled, ...(Option.isSome(retention) ? yield* retention.value.sweep : [])]
     const { exit_code, ...rest } = decision
     const decisionWithWarnings: ProxyDecision =
       rotated.length === 0 ? decision : { ...rest, warnings: [...(decision.warnings ?? []), ...rotated], exit_code }
     return respond(settings, framing, decisionWithWarnings)
   }).pipe(Effect.catchAll(errorResponse), Effect.catchAllDefect(errorResponse))
+
+/** `sess/a b:c` → `sess_a_b_c` (spec §5.7): safe as one file name inside the session directory. */
+export const sessionFileBase = (id: string): string =>
+  id.trim().replace(/[/\\ :]/g, "_").replace(/^[._]+|[._]+$/g, "") || "session"
+
+/**
+ * Per-request session journaling (§5.7): one event per decision in `<session-dir>/<id>.journal.jsonl`
+ * through the `SessionStore` (locks, crash tolerance and sequences included), and a checkpoint every
+ * `checkpoint_interval` events when a runpack directory is configured. Returns warnings.
+ */
+const journal = (settings: ServeSettings, body: typeof EvaluateRequest.Type, decision: ProxyDecision) =>
+  Effect.gen(function* () {
+    const store = yield* Effect.serviceOption(SessionStore)
+    const sessionId = (body.session_id ?? "").trim() || (decision.session_id ?? "")
+    const dir = settings.sessionDir ?? ""
+    if (Option.isNone(store) || sessionId === "" || dir === "") return []
+    const base = sessionFileBase(sessionId)
+    let journalPath = NodePath.join(dir, `${base}.journal.jsonl`)
+    const started = yield* Effect.either(store.value.start(journalPath, { sessionId, runId: decision.run_id }))
+    if (Either.isLeft(started)) {
+      if (started.left._tag !== "SessionIdentityMismatch") return yield* started.left
+      journalPath = NodePath.join(dir, `${base}_${decision.run_id}.journal.jsonl`)
+      yield* store.value.start(journalPath, { sessionId, runId: decision.run_id })
+    }
+    const event = yield* store.value.append(journalPath, {
+      toolName: decision.tool_name,
+      verdict: decision.verdict,
+      traceId: decision.trace_id,
+      tracePath: decision.trace_path,
+      intentDigest: decision.intent_digest,
+      policyDigest: decision.policy_digest,
+      policyId: decision.policy_id,
+      policyVersion: decision.policy_version,
+      reasonCodes: decision.reason_codes,
+      violations: decision.violations
+    })
+    const warnings = [`session_journal=${journalPath} sequence=${event.sequence}`]
+    const interval = body.checkpoint_interval ?? 0
+    const runpackDir = settings.runpackDir ?? ""
+    if (interval > 0 && runpackDir !== "" && event.sequence % interval === 0) {
+      const out = NodePath.join(runpackDir, `${base}_cp_${String(event.sequence).padStart(6, "0")}.zip`)
+      const cp = yield* store.value.checkpoint(journalPath, { out })
+      warnings.push(`session_checkpoint=${out} chain=${cp.chainPath}`)
+    }
+    return warnings
+  })
 
 const respond = (settings: ServeSettings, framing: Framing, decision: ProxyDecision) => {
     const status = verdictStatus(settings, decision)
