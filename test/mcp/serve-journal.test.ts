@@ -1,0 +1,59 @@
+// mcp serve journals each decision of a session through the session store and checkpoints every
+// `checkpoint_interval` events; the resulting chain verifies with `gait verify session-chain`.
+import { type ChildProcess, spawn } from "node:child_process"
+import { existsSync } from "node:fs"
+import * as path from "node:path"
+import { afterAll, describe, expect, it } from "vitest"
+import { EXAMPLES, GAIT_BIN, runGait, tempDir } from "../helpers/cli.js"
+
+const servers: Array<ChildProcess> = []
+afterAll(() => {
+  for (const s of servers) s.kill("SIGTERM")
+})
+
+const startServer = (cwd: string, args: ReadonlyArray<string>) =>
+  new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, [GAIT_BIN, "mcp", "serve", "--policy", path.join(EXAMPLES, "policy.yaml"), "--listen", "127.0.0.1:0", "--json", ...args], {
+      cwd,
+      stdio: ["ignore", "pipe", "inherit"]
+    })
+    servers.push(child)
+    let out = ""
+    child.stdout?.on("data", (chunk: Buffer) => {
+      out += chunk.toString("utf8")
+      const line = out.split("\n")[0]
+      if (out.includes("\n") && line !== undefined) resolve(`http://${(JSON.parse(line) as { listen: string }).listen}`)
+    })
+    child.on("exit", (code) => reject(new Error(`server exited ${code}: ${out}`)))
+  })
+
+describe("mcp serve session journaling", () => {
+  it("appends one event per decision and checkpoints every interval; the chain verifies", async () => {
+    const dir = tempDir()
+    const base = await startServer(dir, ["--runpack-dir", "rp"])
+    const warnings: Array<ReadonlyArray<string>> = []
+    for (let i = 0; i < 4; i++) {
+      const response = await fetch(`${base}/v1/evaluate`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          run_id: "r1",
+          checkpoint_interval: 2,
+          call: { name: "fs.read", context: { identity: "a", workspace: "/w", risk_class: "low", session_id: "sess/one" } }
+        })
+      })
+      expect(response.status).toBe(200)
+      warnings.push(((await response.json()) as { warnings: ReadonlyArray<string> }).warnings)
+    }
+    expect(warnings.map((w) => w.find((x) => x.startsWith("session_journal=")))).toEqual(
+      [1, 2, 3, 4].map((n) => `session_journal=gait-out/mcp-serve/sessions/sess_one.journal.jsonl sequence=${n}`)
+    )
+    expect(warnings[1]?.some((w) => w.startsWith("session_checkpoint=rp/sess_one_cp_000002.zip"))).toBe(true)
+    expect(warnings[3]?.some((w) => w.startsWith("session_checkpoint=rp/sess_one_cp_000004.zip"))).toBe(true)
+    const chain = path.join("gait-out", "mcp-serve", "sessions", "sess_one.journal_chain.json")
+    expect(existsSync(path.join(dir, chain))).toBe(true)
+    const verified = runGait(["verify", "session-chain", "--chain", chain, "--json"], { cwd: dir })
+    expect(verified.code, verified.stdout).toBe(0)
+    expect(verified.json().checkpoints_checked).toBe(2)
+  })
+})
