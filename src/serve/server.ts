@@ -17,6 +17,7 @@ import { firstProblem, formatPath } from "../kernel/schema-errors.js"
 import { evaluateToolCallPayload, type ProxyDecision } from "../mcp/proxy.js"
 import { Auth } from "./auth.js"
 import { readBoundedBody } from "./body.js"
+import { confinePath } from "./confine.js"
 import { RequestRejected } from "./errors.js"
 import { Retention } from "./retention.js"
 import { SessionStore } from "../session/store.js"
@@ -121,16 +122,19 @@ const evaluate = (settings: ServeSettings, framing: Framing) =>
     }
     if (typeof call !== "object" || Array.isArray(call)) return yield* badRequest("decode request: call must be a JSON object")
     for (const field of CLIENT_PATH_FIELDS) {
-      if ((body[field] ?? "").trim() !== "") {
-        // Client-chosen artifact paths are refused unless the operator allows them, and this build
-        // does not write client-chosen paths even then (fail closed).
-        return yield* badRequest(
-          settings.allowClientArtifactPaths
-            ? `request.${field} is not supported by this server`
-            : `request.${field} is not allowed by server configuration`
-        )
-      }
+      if ((body[field] ?? "").trim() === "") continue
+      if (!settings.allowClientArtifactPaths) return yield* badRequest(`request.${field} is not allowed by server configuration`)
+      // Runpacks and packs are not written for clients by this build; refuse rather than ignore.
+      if (field === "runpack_out" || field === "pack_out") return yield* badRequest(`request.${field} is not supported by this server`)
     }
+    const traceOut =
+      settings.allowClientArtifactPaths && (body.trace_path ?? "").trim() !== ""
+        ? yield* confinePath("trace_path", settings.traceDir, body.trace_path ?? "")
+        : undefined
+    const clientJournal =
+      settings.allowClientArtifactPaths && (body.session_journal ?? "").trim() !== ""
+        ? yield* confinePath("session_journal", settings.sessionDir ?? ".", body.session_journal ?? "")
+        : undefined
     if (body.emit_pack === true) return yield* badRequest("request.emit_pack requires server --pack-dir")
     const decision = yield* evaluateToolCallPayload({
       adapter: body.adapter ?? settings.adapter,
@@ -138,11 +142,12 @@ const evaluate = (settings: ServeSettings, framing: Framing) =>
       policyPath: settings.policyPath,
       profile: settings.profile,
       runId: body.run_id,
+      traceOut,
       traceDir: settings.traceDir,
       exportLogOut: settings.exportLogOut,
       exportOtelOut: settings.exportOtelOut
     })
-    const journaled = yield* journal(settings, body, decision)
+    const journaled = yield* journal(settings, body, decision, clientJournal)
     // Rotation after every successful decision; it only ever adds warnings.
     const retention = yield* Effect.serviceOption(Retention)
     const rotated = [...journaled, ...(Option.isSome(retention) ? yield* retention.value.sweep : [])]
@@ -161,17 +166,17 @@ export const sessionFileBase = (id: string): string =>
  * through the `SessionStore` (locks, crash tolerance and sequences included), and a checkpoint every
  * `checkpoint_interval` events when a runpack directory is configured. Returns warnings.
  */
-const journal = (settings: ServeSettings, body: typeof EvaluateRequest.Type, decision: ProxyDecision) =>
+const journal = (settings: ServeSettings, body: typeof EvaluateRequest.Type, decision: ProxyDecision, clientJournal: string | undefined) =>
   Effect.gen(function* () {
     const store = yield* Effect.serviceOption(SessionStore)
     const sessionId = (body.session_id ?? "").trim() || (decision.session_id ?? "")
     const dir = settings.sessionDir ?? ""
-    if (Option.isNone(store) || sessionId === "" || dir === "") return []
+    if (Option.isNone(store) || sessionId === "" || (dir === "" && clientJournal === undefined)) return []
     const base = sessionFileBase(sessionId)
-    let journalPath = NodePath.join(dir, `${base}.journal.jsonl`)
+    let journalPath = clientJournal ?? NodePath.join(dir, `${base}.journal.jsonl`)
     const started = yield* Effect.either(store.value.start(journalPath, { sessionId, runId: decision.run_id }))
     if (Either.isLeft(started)) {
-      if (started.left._tag !== "SessionIdentityMismatch") return yield* started.left
+      if (started.left._tag !== "SessionIdentityMismatch" || clientJournal !== undefined) return yield* started.left
       journalPath = NodePath.join(dir, `${base}_${decision.run_id}.journal.jsonl`)
       yield* store.value.start(journalPath, { sessionId, runId: decision.run_id })
     }
