@@ -1,36 +1,21 @@
 // mcp serve journals each decision of a session through the session store and checkpoints every
 // `checkpoint_interval` events; the resulting chain verifies with `gait verify session-chain`.
-import { type ChildProcess, spawn } from "node:child_process"
+import type { ChildProcess } from "node:child_process"
 import { existsSync } from "node:fs"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { EXAMPLES, GAIT_BIN, runGait, tempDir } from "../helpers/cli.js"
+import { runGait, tempDir } from "../helpers/cli.js"
+import { startServer } from "../helpers/serve.js"
 
 const servers: Array<ChildProcess> = []
 afterAll(() => {
   for (const s of servers) s.kill("SIGTERM")
 })
 
-const startServer = (cwd: string, args: ReadonlyArray<string>) =>
-  new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, [GAIT_BIN, "mcp", "serve", "--policy", path.join(EXAMPLES, "policy.yaml"), "--listen", "127.0.0.1:0", "--json", ...args], {
-      cwd,
-      stdio: ["ignore", "pipe", "inherit"]
-    })
-    servers.push(child)
-    let out = ""
-    child.stdout?.on("data", (chunk: Buffer) => {
-      out += chunk.toString("utf8")
-      const line = out.split("\n")[0]
-      if (out.includes("\n") && line !== undefined) resolve(`http://${(JSON.parse(line) as { listen: string }).listen}`)
-    })
-    child.on("exit", (code) => reject(new Error(`server exited ${code}: ${out}`)))
-  })
-
 describe("mcp serve session journaling", () => {
   it("appends one event per decision and checkpoints every interval; the chain verifies", async () => {
     const dir = tempDir()
-    const base = await startServer(dir, ["--runpack-dir", "rp"])
+    const base = await startServer(dir, ["--runpack-dir", "rp"], servers)
     const warnings: Array<ReadonlyArray<string>> = []
     for (let i = 0; i < 4; i++) {
       const response = await fetch(`${base}/v1/evaluate`, {
