@@ -18,7 +18,7 @@ mkdirSync(outdir, { recursive: true })
 
 await build({
   absWorkingDir: root,
-  entryPoints: ["run", "gait-entry", "load-probe", "cold", "session"].map((name) => ({
+  entryPoints: ["run", "gait-entry", "load-probe", "cold", "session", "serve"].map((name) => ({
     in: `bench/${name}.ts`,
     out: name
   })),
@@ -42,4 +42,5 @@ const run = (script, args = []) =>
   }).status ?? 1
 const gate = run("run.cjs", ["--expose-gc"])
 const session = run("session.cjs")
-process.exit(gate !== 0 ? gate : session)
+const serve = run("serve.cjs")
+process.exit([gate, session, serve].find((code) => code !== 0) ?? 0)

@@ -63,14 +63,29 @@ export const parseIntentText = (text: string, path: string): Either.Either<Inten
   })
 }
 
+/** Parsed policies by (path, exact text): a server re-reads the file per request but parses it only when it changed. */
+const POLICY_CACHE_SIZE = 16
+
 export const make = Effect.gen(function* () {
   const fs = yield* FileSystem.FileSystem
   const withFs = Effect.provideService(FileSystem.FileSystem, fs)
+  const parsed = new Map<string, LoadedPolicy>()
+  const parseCached = (text: string, path: string) => {
+    const key = `${path}\u0000${text}`
+    const hit = parsed.get(key)
+    if (hit !== undefined) return Either.right(hit)
+    const loaded = loadPolicyText(text, path)
+    if (Either.isRight(loaded)) {
+      if (parsed.size >= POLICY_CACHE_SIZE) parsed.delete(parsed.keys().next().value as string)
+      parsed.set(key, loaded.right)
+    }
+    return loaded
+  }
   const api: GateApi = {
     loadPolicy: (path) =>
       readBoundedText("policy", path, MAX_POLICY_BYTES).pipe(
         withFs,
-        Effect.flatMap((text) => loadPolicyText(text, path)),
+        Effect.flatMap((text) => parseCached(text, path)),
         Effect.withSpan("Gate.loadPolicy")
       ),
     loadIntent: (path) =>
