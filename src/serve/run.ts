@@ -13,7 +13,13 @@ import type { Keys } from "../keys/keys.js"
 import type { Auth } from "./auth.js"
 import type { Retention } from "./retention.js"
 import type { SessionStore } from "../session/store.js"
+import { ServeConfigInvalid } from "./errors.js"
 import { makeApp, type ServeSettings } from "./server.js"
+
+const describeServeError = (e: unknown): string => {
+  const cause = (e as { readonly cause?: unknown }).cause
+  return cause instanceof Error ? cause.message : e instanceof Error ? e.message : String(e)
+}
 
 export interface ListenAddress {
   readonly host: string
@@ -42,7 +48,10 @@ export const runServe = <E, R, R2>(
         Layer.provide(services),
         Layer.provideMerge(NodeHttpServer.layer(nodeServer, { host: listen.host, port: listen.port }))
       )
-      const context = yield* Layer.build(serverLayer)
+      // A listen failure (address in use, permission) is a startup refusal, exit 6, not a crash.
+      const context = yield* Layer.build(serverLayer).pipe(
+        Effect.mapError((e) => new ServeConfigInvalid({ detail: `listen ${listen.host}:${listen.port}: ${describeServeError(e)}` }))
+      )
       const server = Context.get(context, HttpServer.HttpServer)
       const address =
         server.address._tag === "TcpAddress" ? `${server.address.hostname}:${server.address.port}` : server.address.path

@@ -63,15 +63,13 @@ const jsonResponse = (body: unknown, status: number) =>
 /** Every failure becomes a JSON body with the status of its diagnostics row; defects never leak. */
 const errorResponse = (e: unknown) => {
   const d = isGaitError(e) ? diagnose(e, undefined) : diagnoseDefect(undefined)
-  const response = jsonResponse(d.body, d.httpStatus)
-  // An oversized body was not read to the end: close the connection instead of draining it.
-  return d.httpStatus === 413 ? HttpServerResponse.setHeader(response, "connection", "close") : response
+  return jsonResponse(d.body, d.httpStatus)
 }
 
 const healthz = Effect.map(HttpServerRequest.HttpServerRequest, (request) =>
   request.method === "GET"
     ? jsonResponse({ ok: true, service: "gait.mcp.serve" }, 200)
-    : jsonResponse({ ok: false, error: "expected GET" }, 405)
+    : errorResponse(new RequestRejected({ status: 405, detail: "expected GET" }))
 )
 
 const verdictStatus = (settings: ServeSettings, decision: ProxyDecision): number => {
@@ -90,7 +88,7 @@ const evaluate = (settings: ServeSettings, framing: Framing) =>
     const request = yield* HttpServerRequest.HttpServerRequest
     if (request.method !== "POST") return yield* new RequestRejected({ status: 405, detail: "expected POST" })
     const auth = yield* Auth
-    yield* auth.authorize({ headers: request.headers })
+    yield* auth.authorize({ headers: request.headers, remoteAddress: Option.getOrUndefined(request.remoteAddress) })
     const contentType = request.headers["content-type"]
     if (contentType !== undefined && contentType.split(";")[0]?.trim().toLowerCase() !== "application/json") {
       return yield* new RequestRejected({ status: 415, detail: "content-type must be application/json" })
@@ -100,7 +98,7 @@ const evaluate = (settings: ServeSettings, framing: Framing) =>
     const parsed = Either.try({ try: (): unknown => JSON.parse(text), catch: (e) => (e instanceof Error ? e.message : String(e)) })
     if (Either.isLeft(parsed)) {
       return yield* badRequest(
-        /position|after JSON/.test(parsed.left) && text.trim().startsWith("{")
+        /after JSON/.test(parsed.left)
           ? `request body must contain a single JSON object (${parsed.left})`
           : `decode request: ${parsed.left}`
       )
@@ -226,8 +224,16 @@ export const makeRouter = (settings: ServeSettings) =>
     HttpRouter.all("/v1/evaluate/stream", evaluate(settings, "stream"))
   )
 
-/** The HTTP app with JSON 404s for unknown paths. */
-export const makeApp = (settings: ServeSettings) =>
-  makeRouter(settings).pipe(
-    Effect.catchTag("RouteNotFound", () => Effect.succeed(jsonResponse({ ok: false, error: "not found", error_code: "not_found" }, 404)))
+const ROUTES = new Set(["/healthz", "/v1/evaluate", "/v1/evaluate/sse", "/v1/evaluate/stream"])
+const notFound = jsonResponse({ ok: false, error: "not found", error_code: "not_found" }, 404)
+
+/**
+ * The HTTP app with JSON 404s. Paths match exactly (case, trailing and doubled slashes included):
+ * the router alone would also accept `/v1/evaluate/` or `/HEALTHZ`.
+ */
+export const makeApp = (settings: ServeSettings) => {
+  const router = makeRouter(settings).pipe(Effect.catchTag("RouteNotFound", () => Effect.succeed(notFound)))
+  return Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+    ROUTES.has(request.url.split("?")[0] ?? "") ? router : Effect.succeed(notFound)
   )
+}
