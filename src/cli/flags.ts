@@ -1,6 +1,7 @@
 /** Option builders and readers shared by the command modules. */
 import { Options } from "@effect/cli"
 import { Option } from "effect"
+import { nonBlank } from "../kernel/text.js"
 
 /** An optional text flag with its help line. */
 export const optionalText = (name: string, description: string) =>
@@ -12,7 +13,4 @@ export const jsonFlag = booleanFlag("json", "print one JSON line")
 export const explainFlag = booleanFlag("explain", "print what this command does and exit")
 
 /** The trimmed value of an optional flag; blank counts as not given. */
-export const present = (o: Option.Option<string>): string | undefined => {
-  const v = Option.getOrUndefined(o)
-  return v === undefined || v.trim() === "" ? undefined : v.trim()
-}
+export const present = (o: Option.Option<string>): string | undefined => nonBlank(Option.getOrUndefined(o))

@@ -12,6 +12,7 @@ import { Gate } from "../gate/gate.js"
 import { checkProfileDecision, checkProfileFlags, checkProfilePolicy, parseProfile } from "../gate/profile.js"
 import * as TracesModule from "../gate/traces.js"
 import { UsageError } from "../kernel/errors.js"
+import { nonBlank } from "../kernel/text.js"
 import { parseRfc3339 } from "../kernel/time.js"
 import { hasVerifyKeySource, Keys, layerFor, loadVerifyKey, parseKeyMode } from "../keys/keys.js"
 import { CorrelationId } from "./correlation.js"
@@ -64,7 +65,7 @@ const value = present
 
 /** Flag value when set, else the project config's, else undefined (spec ops.md §1.4). */
 const pick = (flag: Option.Option<string>, fromConfig: string | null | undefined): string | undefined =>
-  value(flag) ?? (fromConfig === null || fromConfig === undefined || fromConfig.trim() === "" ? undefined : fromConfig.trim())
+  value(flag) ?? nonBlank(fromConfig)
 
 const UNSUPPORTED_FLAGS: ReadonlyArray<readonly [keyof Flags, string]> = [
   ["approvalToken", "--approval-token"],

@@ -14,6 +14,7 @@ import { checkProfileFlags, parseProfile } from "../gate/profile.js"
 import * as TracesModule from "../gate/traces.js"
 import { ensureDirectory } from "../kernel/files.js"
 import { UsageError } from "../kernel/errors.js"
+import { nonBlank } from "../kernel/text.js"
 import { Keys, layerFor, parseKeyMode } from "../keys/keys.js"
 import { ServeConfigInvalid } from "../serve/errors.js"
 import * as SessionLock from "../session/lock.js"
@@ -59,7 +60,6 @@ const options = {
 }
 
 const invalid = (detail: string) => new ServeConfigInvalid({ detail })
-const nonBlank = (v: string | null | undefined): string | undefined => (v === null || v === undefined || v.trim() === "" ? undefined : v.trim())
 
 export const serveCommand = Command.make("serve", options, (flags) =>
   Effect.gen(function* () {

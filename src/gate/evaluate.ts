@@ -11,7 +11,7 @@ import { goJsonString } from "../kernel/json-output.js"
 import { goPathMatch } from "./glob.js"
 import { contextString, type JsonObject, type NormalizedIntent, type NormalizedTarget } from "./intent.js"
 import type { LimitPolicy, Policy, PolicyRule, RuleMatch, SandboxPolicy } from "./policy.js"
-import { mostRestrictive, type Verdict, verdictRank } from "./vocabulary.js"
+import { mostRestrictive, type Verdict } from "./vocabulary.js"
 
 export interface SandboxDecision {
   readonly status: "valid" | "missing" | "disallowed" | "invalid"
@@ -695,4 +695,3 @@ export const evaluatePolicy = (policy: Policy, intent: NormalizedIntent, options
   return intent.script !== undefined ? evaluateScript(policy, intent, options.now) : evaluateRules(policy, intent, options.now)
 }
 
-export { verdictRank }

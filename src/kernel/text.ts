@@ -15,6 +15,13 @@ export const trim = (s: string): string => {
   return s.replace(GO_TRIM, "")
 }
 
+/** The trimmed value, or undefined when it is absent or blank (how flags and config values are read). */
+export const nonBlank = (s: string | null | undefined): string | undefined => {
+  if (s === null || s === undefined) return undefined
+  const t = s.trim()
+  return t === "" ? undefined : t
+}
+
 /** Go's strings.ToLower maps rune by rune with simple case mappings: no final-sigma rule, U+0130 gives "i". */
 export const lowerTrim = (s: string): string => {
   const t = trim(s)

@@ -8,6 +8,7 @@ import type * as FileSystem from "@effect/platform/FileSystem"
 import { Config, Context, Effect, Either, Layer, Option, Redacted } from "effect"
 import type { InputUnreadable } from "../kernel/errors.js"
 import { readBoundedText } from "../kernel/files.js"
+import { nonBlank } from "../kernel/text.js"
 import {
   decodeBase64Strict,
   type Ed25519KeyPair,
@@ -78,8 +79,6 @@ export const parsePrivateKey = (text: string, source: string): Either.Either<Ed2
 }
 
 const MAX_KEY_FILE_BYTES = 4096
-
-const nonBlank = (s: string | undefined): string | undefined => (s === undefined || s.trim() === "" ? undefined : s.trim())
 
 /** Loads a prod key pair from its source; the variable is read through `Config`, so tests control it. */
 export const loadPrivateKey = Effect.fn("Keys.loadPrivateKey")(function* (source: PrivateKeySource) {
