@@ -6,6 +6,7 @@ import { existsSync, mkdirSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { build } from "esbuild"
+import { deepEffectImports, withoutFastCheck } from "./bundle-plugins.mjs"
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)))
 const outdir = join(root, ".tmp", "bench")
@@ -31,7 +32,8 @@ await build({
   // Same settings as the shipped CLI, so load-time probes see the same code shape.
   minify: true,
   legalComments: "none",
-  logLevel: "warning"
+  logLevel: "warning",
+  plugins: [deepEffectImports(root), withoutFastCheck]
 })
 
 const run = (script, args = []) =>

@@ -5,6 +5,7 @@ import { execFileSync } from "node:child_process"
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { deepEffectImports, withoutFastCheck } from "./bundle-plugins.mjs"
 
 mkdirSync("dist", { recursive: true })
 await build({
@@ -18,7 +19,8 @@ await build({
   keepNames: false,
   legalComments: "none",
   sourcemap: false,
-  logLevel: "warning"
+  logLevel: "warning",
+  plugins: [deepEffectImports(process.cwd()), withoutFastCheck]
 })
 // V8 code cache for bin/gait.cjs: train on a real evaluation so the hot functions are in the cache.
 rmSync("dist/gait.cjs.v8cache", { force: true })

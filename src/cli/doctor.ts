@@ -1,8 +1,10 @@
 /** `gait doctor [--production-readiness]`: environment and production-posture checks (exit 2 when production readiness fails). */
 import { Command, Options } from "@effect/cli"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
 import { adoptionReport } from "../doctor/adoption.js"
+import * as DoctorModule from "../doctor/doctor.js"
 import { Doctor } from "../doctor/doctor.js"
+import * as GateModule from "../gate/gate.js"
 import { UsageError } from "../kernel/errors.js"
 import { loadAdoptionEvents } from "../telemetry/load.js"
 import { setExitCode } from "./exit.js"
@@ -88,4 +90,8 @@ export const doctorCommand = Command.make(
       for (const w of result.warnings) lines.push(`warning: ${w}`)
       return yield* printLines(lines)
     })
-).pipe(Command.withDescription(DOCTOR_EXPLAIN), Command.withSubcommands([adoptionCommand]))
+).pipe(
+  Command.withDescription(DOCTOR_EXPLAIN),
+  Command.withSubcommands([adoptionCommand]),
+  Command.provide(DoctorModule.layer.pipe(Layer.provide(GateModule.layer)))
+)

@@ -4,10 +4,6 @@ import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
 import { Effect, Exit, Layer } from "effect"
-import * as Doctor from "../doctor/doctor.js"
-import * as Gate from "../gate/gate.js"
-import * as SessionLock from "../session/lock.js"
-import * as SessionStore from "../session/store.js"
 import { correlationIdOf } from "../kernel/ids.js"
 import { Telemetry, layerFromEnv as telemetryFromEnv } from "../telemetry/telemetry.js"
 import { CorrelationId } from "./correlation.js"
@@ -25,9 +21,6 @@ const exitCodeOf = (exit: Exit.Exit<unknown, unknown>): number =>
 export const runProcess = (args: ReadonlyArray<string>): void => {
   const correlationId = correlationIdOf(["gait", ...args])
   const services = Layer.mergeAll(
-    Gate.layer,
-    Doctor.layer.pipe(Layer.provide(Gate.layer)),
-    SessionStore.layerFile.pipe(Layer.provide(SessionLock.layerFile)),
     CliExit.layer,
     Layer.succeed(CorrelationId, correlationId),
     telemetryFromEnv

@@ -8,6 +8,7 @@ import { loadProjectConfig, DEFAULT_CONFIG_PATH } from "../config/config.js"
 import type { GateDefaults } from "../config/schema.js"
 import type { Decision } from "../gate/decision.js"
 import { UnsupportedFeature } from "../gate/errors.js"
+import * as GateModule from "../gate/gate.js"
 import { Gate } from "../gate/gate.js"
 import { checkProfileDecision, checkProfileFlags, checkProfilePolicy, parseProfile } from "../gate/profile.js"
 import * as TracesModule from "../gate/traces.js"
@@ -237,6 +238,7 @@ export const gateCommand = Command.make("gate", { json: Options.boolean("json") 
   Effect.fail(new UsageError({ detail: "gait gate requires a subcommand: eval" }))
 ).pipe(
   Command.withDescription("Evaluate tool-call intents against a policy."),
-  Command.withSubcommands([evalCommand])
+  Command.withSubcommands([evalCommand]),
+  Command.provide(GateModule.layer)
 )
 

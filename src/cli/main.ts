@@ -3,21 +3,14 @@
  * JSON envelope with --json), typed errors → their row in diagnostics/, defects → 1, interrupts → 130.
  */
 import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
-import { Cause, Console, Effect, Exit, Logger, Option, Ref } from "effect"
+import { Array as Arr, Cause, Console, Effect, Exit, Logger, Option, Ref } from "effect"
 import { diagnose, diagnoseDefect, isGaitError } from "../diagnostics/diagnostics.js"
 import { UsageError } from "../kernel/errors.js"
 import { renderJsonLine } from "../kernel/json-output.js"
 import { VERSION } from "../version.js"
 import { CorrelationId } from "./correlation.js"
 import { CliExit } from "./exit.js"
-import { gateCommand } from "./gate.js"
-import { keysCommand } from "./keys.js"
 import { printJson, printLines } from "./output.js"
-import { doctorCommand } from "./doctor.js"
-import { initCommand } from "./init.js"
-import { mcpCommand } from "./mcp.js"
-import { runCommand } from "./session.js"
-import { verifyCommand } from "./verify.js"
 
 export const ROOT_EXPLAIN =
   "Gait is an offline-first CLI for deterministic run artifacts, policy-gated tool execution, and reproducible debugging workflows."
@@ -36,13 +29,42 @@ const versionCommand = Command.make(
         : printLines([`gait ${VERSION}`])
 ).pipe(Command.withDescription("Print the CLI version."))
 
-const root = Command.make(
-  "gait",
-  { explain: Options.boolean("explain").pipe(Options.withDescription("print what gait is and exit")) },
-  ({ explain }) => printLines([explain ? ROOT_EXPLAIN : `gait ${VERSION}`])
-).pipe(Command.withDescription(ROOT_EXPLAIN), Command.withSubcommands([doctorCommand, gateCommand, initCommand, keysCommand, mcpCommand, runCommand, verifyCommand, versionCommand]))
+/**
+ * Each command group is loaded only when the command line names it: the bundle keeps one file, but a
+ * group's modules (and the layers it provides to its handlers) are evaluated on first import, so
+ * `gate eval` does not pay start-up time for the server, sessions or doctor.
+ */
+const COMMAND_GROUPS = {
+  doctor: () => import("./doctor.js").then((m) => m.doctorCommand),
+  gate: () => import("./gate.js").then((m) => m.gateCommand),
+  init: () => import("./init.js").then((m) => m.initCommand),
+  keys: () => import("./keys.js").then((m) => m.keysCommand),
+  mcp: () => import("./mcp.js").then((m) => m.mcpCommand),
+  run: () => import("./session.js").then((m) => m.runCommand),
+  verify: () => import("./verify.js").then((m) => m.verifyCommand)
+} as const
 
-const cli = Command.run(root, { name: "gait", version: VERSION })
+type GroupName = keyof typeof COMMAND_GROUPS
+
+const isGroupName = (word: string | undefined): word is GroupName => word !== undefined && Object.hasOwn(COMMAND_GROUPS, word)
+
+/** The group named by the first argument, none for `version`, else every group (root help, unknown words). */
+const loadCli = (args: ReadonlyArray<string>) =>
+  Effect.promise(async () => {
+    const first = args[0]
+    const names: ReadonlyArray<GroupName> = isGroupName(first)
+      ? [first]
+      : first === "version"
+        ? []
+        : (Object.keys(COMMAND_GROUPS) as Array<GroupName>)
+    const groups = await Promise.all(names.map((name) => COMMAND_GROUPS[name]()))
+    const root = Command.make(
+      "gait",
+      { explain: Options.boolean("explain").pipe(Options.withDescription("print what gait is and exit")) },
+      ({ explain }) => printLines([explain ? ROOT_EXPLAIN : `gait ${VERSION}`])
+    ).pipe(Command.withDescription(ROOT_EXPLAIN), Command.withSubcommands(Arr.append(groups, versionCommand)))
+    return Command.run(root, { name: "gait", version: VERSION })
+  })
 
 const stripAnsi = (s: string): string => s.replace(/\x1b\[[0-9;]*m/g, "")
 
@@ -144,6 +166,7 @@ export const runCli = (args: ReadonlyArray<string>) =>
     const json = args.includes("--json")
     const exit = yield* CliExit
     const argv = normalizeArgv(args)
+    const cli = yield* loadCli(argv)
     const program = cli(["node", "gait", ...argv])
     // The library's own usage text goes to stderr in its format; gait renders usage errors itself.
     if (args.length === 1 && (args[0] === "--version" || args[0] === "-v")) {

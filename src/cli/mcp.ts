@@ -1,6 +1,7 @@
 /** `gait mcp proxy` (alias `bridge`): evaluate one framework tool call like `gate eval` does. */
 import { Args, Command, type Options } from "@effect/cli"
 import { Effect, Layer } from "effect"
+import * as GateModule from "../gate/gate.js"
 import { MAX_INTENT_BYTES } from "../gate/gate.js"
 import { checkProfileFlags, parseProfile } from "../gate/profile.js"
 import * as TracesModule from "../gate/traces.js"
@@ -104,4 +105,7 @@ const bridgeCommand = Command.make("bridge", options, proxyHandler).pipe(Command
 
 export const mcpCommand = Command.make("mcp", { json: booleanFlag("json", "print one JSON line") }, () =>
   Effect.fail(new UsageError({ detail: "gait mcp requires a subcommand: proxy, bridge, serve" }))
-).pipe(Command.withDescription(MCP_EXPLAIN), Command.withSubcommands([proxyCommand, bridgeCommand, serveCommand]))
+).pipe(Command.withDescription(MCP_EXPLAIN),
+  Command.withSubcommands([proxyCommand, bridgeCommand, serveCommand]),
+  Command.provide(GateModule.layer)
+)

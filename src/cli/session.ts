@@ -3,10 +3,12 @@
  * (spec session.md §1). Output objects and text lines follow the reference; errors go to diagnostics/.
  */
 import { Command, Options } from "@effect/cli"
-import { Effect, type Option } from "effect"
+import { Effect, Layer, type Option } from "effect"
 import { UsageError } from "../kernel/errors.js"
 import { layerProd, Keys } from "../keys/keys.js"
 import type { SessionStatus } from "../session/schema.js"
+import * as SessionLock from "../session/lock.js"
+import * as SessionStoreModule from "../session/store.js"
 import { SessionStore } from "../session/store.js"
 import { explainFlag, jsonFlag, optionalText, present } from "./flags.js"
 import { printJson, printLines } from "./output.js"
@@ -213,4 +215,7 @@ const sessionCommand = Command.make("session", { json }, () =>
 
 export const runCommand = Command.make("run", { json }, () =>
   Effect.fail(new UsageError({ detail: "gait run requires a subcommand: session" }))
-).pipe(Command.withDescription("Work with session journals."), Command.withSubcommands([sessionCommand]))
+).pipe(Command.withDescription("Work with session journals."),
+  Command.withSubcommands([sessionCommand]),
+  Command.provide(SessionStoreModule.layerFile.pipe(Layer.provide(SessionLock.layerFile)))
+)
