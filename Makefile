@@ -4,7 +4,8 @@ NODE ?= node
 NPM ?= npm
 STAMP := node_modules/.install-stamp
 
-.PHONY: all install build typecheck lint test demo bench bench-quick schemas clean
+.PHONY: all install build typecheck lint test demo bench bench-quick bench-budgets schemas clean \
+	test-hardening-acceptance test-chaos test-session-soak release-check
 
 all: build
 
@@ -41,6 +42,23 @@ bench: build
 
 bench-quick: build
 	BENCH_QUICK=1 $(NODE) scripts/bench.mjs
+
+# Release gates (see README "Release gates"). Each runs real processes against real files and servers.
+test-hardening-acceptance: build
+	bash scripts/test_hardening_acceptance.sh
+
+test-chaos: build
+	bash scripts/test_chaos.sh
+
+test-session-soak: build
+	bash scripts/test_session_soak.sh
+
+bench-budgets: build
+	$(NODE) scripts/check_command_budgets.mjs bin/gait.cjs .tmp/command_budget_report.json perf/runtime_slo_budgets.json
+
+# All five gates in order, one line each with pass/fail and duration.
+release-check: build
+	bash scripts/release_check.sh
 
 schemas: $(STAMP)
 	UPDATE_SCHEMAS=1 node_modules/.bin/vitest run test/library/schemas.test.ts
