@@ -8,7 +8,7 @@ import { Clock, Context, Effect, Either, Layer, Ref } from "effect"
 import * as NodePath from "node:path"
 import type { CanonicalJsonError } from "../kernel/canonical-json.js"
 import { ArtifactWriteFailed } from "../kernel/errors.js"
-import { ensureDirectory, writeFileAtomic } from "../kernel/files.js"
+import { type AtomicWriteOptions, ensureDirectory, writeFileAtomic } from "../kernel/files.js"
 import { eventIdOf } from "../kernel/ids.js"
 import { renderJsonFile } from "../kernel/json-output.js"
 import { cleanPath } from "../kernel/text.js"
@@ -157,21 +157,35 @@ export const make = Effect.gen(function* () {
       return record
     })
 
+  // Directories this service has created or found: a server emitting into one directory should not
+  // pay a mkdir per decision. A directory removed later is created again on the failed write's retry.
+  const knownDirectories = new Set<string>()
+  const writeInto = (dir: string, path: string, content: string, options: AtomicWriteOptions) => {
+    const ensure = Effect.tap(ensureDirectory(dir), () => Effect.sync(() => knownDirectories.add(dir)))
+    const write = writeFileAtomic(path, content, options)
+    return knownDirectories.has(dir)
+      ? write.pipe(
+          Effect.catchIf(
+            (e) => e.stage === "create_temp",
+            () => Effect.sync(() => knownDirectories.delete(dir)).pipe(Effect.zipRight(ensure), Effect.zipRight(write))
+          )
+        )
+      : Effect.zipRight(ensure, write)
+  }
+
   const emit = (request: EmitRequest) =>
     Effect.gen(function* () {
       const destination = request.destination
       if (destination._tag === "Path") {
         const path = yield* validateTracePath(destination.path)
         const record = yield* sign(buildTraceRecord(request, yield* nextObservedAt))
-        yield* ensureDirectory(NodePath.dirname(path))
-        yield* writeFileAtomic(path, renderJsonFile(record), { mode: 0o600 })
+        yield* writeInto(NodePath.dirname(path), path, renderJsonFile(record), { mode: 0o600 })
         return { record, path: destination.path.trim() }
       }
-      yield* ensureDirectory(destination.dir)
       for (let attempt = 1; ; attempt++) {
         const record = yield* sign(buildTraceRecord(request, yield* nextObservedAt))
         const path = NodePath.join(destination.dir, `trace_${record.trace_id}_${record.event_id}.json`)
-        const written = yield* writeFileAtomic(path, renderJsonFile(record), { mode: 0o600, ifExists: "create" })
+        const written = yield* writeInto(destination.dir, path, renderJsonFile(record), { mode: 0o600, ifExists: "create" })
         if (written === "written") return { record, path }
         if (attempt >= MAX_NAME_ATTEMPTS) {
           return yield* new ArtifactWriteFailed({ path, stage: "link", detail: "no unused trace file name after retries" })
