@@ -19,7 +19,7 @@ mkdirSync(outdir, { recursive: true })
 
 await build({
   absWorkingDir: root,
-  entryPoints: ["run", "gait-entry", "load-probe", "cold", "session", "serve"].map((name) => ({
+  entryPoints: ["run", "gait-entry", "load-probe", "cold", "session", "serve", "effect-echo"].map((name) => ({
     in: `bench/${name}.ts`,
     out: name
   })),
@@ -42,7 +42,9 @@ const run = (script, args = []) =>
     stdio: "inherit",
     env: { ...process.env, GAIT_BENCH_DIR: outdir }
   }).status ?? 1
-const gate = run("run.cjs", ["--expose-gc"])
-const session = run("session.cjs")
-const serve = run("serve.cjs")
+const only = process.env.BENCH_ONLY // e.g. BENCH_ONLY=serve
+const wanted = (name) => only === undefined || only.split(",").includes(name)
+const gate = wanted("gate") ? run("run.cjs", ["--expose-gc"]) : 0
+const session = wanted("session") ? run("session.cjs") : 0
+const serve = wanted("serve") ? run("serve.cjs") : 0
 process.exit([gate, session, serve].find((code) => code !== 0) ?? 0)
