@@ -27,6 +27,7 @@ const HARDENING = [
   // 3. lock contention, stale takeover
   "test/session/lock.test.ts",
   "test/session/lock-config.test.ts",
+  "test/cli/session.test.ts",
   // 5. serve boundary
   "test/serve/serve.test.ts",
   "test/serve/serve-limits.test.ts",
