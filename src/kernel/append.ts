@@ -9,10 +9,17 @@
  * under the breaker that the lock is still the same file (inode and mtime) it judged stale. Without
  * that, two writers that both saw the stale lock could each remove "it" — the second removing the
  * fresh lock the first had just created — and both would append at once.
+ *
+ * Creating the lock, writing the record and releasing the lock are synchronous syscalls (node:fs),
+ * so the lock is held for one uninterrupted burst instead of across several event-loop turns. On a
+ * saturated machine every turn waits for the scheduler: with 300 gait processes starting at once on
+ * two cores, a lock held across turns was held for ~200 ms per record, and writers at the back of
+ * the queue gave up after 30 s and lost their records (scripts/chaos/telemetry.mjs).
  */
-import type { PlatformError } from "@effect/platform/Error"
+import { type PlatformError, SystemError } from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
 import { Clock, Duration, Effect, Option, Ref, Schedule, Schema } from "effect"
+import * as nodeFs from "node:fs"
 import * as NodePath from "node:path"
 import { describePlatformError, isLocalOrAbsolute, syncDirectory } from "./files.js"
 
@@ -86,12 +93,11 @@ const BUSY: LockBusy = { _tag: "LockBusy" }
  */
 const STALE_CHECK_INTERVAL_MS = 1_000
 
-interface Identity {
+/** Inode and mtime of a lock file, as far as the platform reports them. */
+export interface Identity {
   readonly ino: Option.Option<number>
   readonly mtimeMs: Option.Option<number>
 }
-
-const UNKNOWN: Identity = { ino: Option.none(), mtimeMs: Option.none() }
 
 const identityOf = (info: FileSystem.File.Info): Identity => ({
   ino: info.ino,
@@ -106,6 +112,85 @@ const sameFile = (a: Identity, b: Identity): boolean => sameOption(a.ino, b.ino)
 const isReason = (e: PlatformError, reason: string): boolean => e._tag === "SystemError" && e.reason === reason
 
 const encoder = new TextEncoder()
+
+const REASON_OF_CODE: Readonly<Record<string, SystemError["reason"]>> = {
+  EEXIST: "AlreadyExists",
+  ENOENT: "NotFound",
+  EACCES: "PermissionDenied",
+  EPERM: "PermissionDenied"
+}
+
+/** A node:fs exception as the platform error the contention rules are written against. */
+const systemError =
+  (method: string, path: string) =>
+  (e: unknown): PlatformError =>
+    new SystemError({
+      reason: REASON_OF_CODE[(e as { readonly code?: string }).code ?? ""] ?? "Unknown",
+      module: "FileSystem",
+      method,
+      pathOrDescriptor: path,
+      description: e instanceof Error ? e.message : String(e),
+      cause: e
+    })
+
+/** Creates the empty lock file (O_EXCL, 0600) and returns its identity. */
+const createLockSync = (lockPath: string): Identity => {
+  const fd = nodeFs.openSync(lockPath, "wx", 0o600)
+  try {
+    const info = nodeFs.fstatSync(fd)
+    return { ino: Option.some(info.ino), mtimeMs: Option.some(info.mtimeMs) }
+  } finally {
+    nodeFs.closeSync(fd)
+  }
+}
+
+/**
+ * Removes the lock if it is still the file `mine` describes (same inode); a writer whose lock was
+ * broken as stale leaves its successor's alone. Errors (the lock is already gone) are ignored.
+ * Exported for tests.
+ */
+export const releaseAppendLockSync = (lockPath: string, mine: Identity): void => {
+  try {
+    if (Option.isNone(mine.ino) || nodeFs.statSync(lockPath).ino === mine.ino.value) nodeFs.unlinkSync(lockPath)
+  } catch {
+    // already removed
+  }
+}
+
+/**
+ * The record itself: one write() of the whole payload on an O_APPEND descriptor (the loop only
+ * continues after a short write, which a regular local file does not produce), then fsync.
+ * Returns whether the file was empty before, i.e. whether its directory entry may be new.
+ */
+const writeRecordSync = (
+  target: string,
+  payload: Uint8Array,
+  mode: number,
+  fail: (stage: "open" | "write" | "sync") => (e: PlatformError) => AppendFailed
+): boolean => {
+  let fd: number
+  try {
+    fd = nodeFs.openSync(target, "a", mode)
+  } catch (e) {
+    throw fail("open")(systemError("open", target)(e))
+  }
+  try {
+    const wasEmpty = nodeFs.fstatSync(fd).size === 0
+    try {
+      for (let written = 0; written < payload.length; ) written += nodeFs.writeSync(fd, payload, written)
+    } catch (e) {
+      throw fail("write")(systemError("write", target)(e))
+    }
+    try {
+      nodeFs.fsyncSync(fd)
+    } catch (e) {
+      throw fail("sync")(systemError("sync", target)(e))
+    }
+    return wasEmpty
+  } finally {
+    nodeFs.closeSync(fd)
+  }
+}
 
 /**
  * Runs `use` while holding `<path>.lock`. Waiting is interruptible; creating the lock and recording
@@ -163,11 +248,7 @@ const withAppendLock = <A, E>(
       })
     )
 
-  const create = Effect.scoped(
-    Effect.flatMap(fs.open(lockPath, { flag: "wx", mode: 0o600 }), (file) =>
-      Effect.orElseSucceed(Effect.map(file.stat, identityOf), () => UNKNOWN)
-    )
-  )
+  const create = Effect.try({ try: () => createLockSync(lockPath), catch: systemError("open", lockPath) })
 
   /** One attempt, plus immediate retries after breaking a stale lock. */
   const attempt = (
@@ -215,11 +296,7 @@ const withAppendLock = <A, E>(
       )
     })
 
-  const release = (mine: Identity) =>
-    Effect.gen(function* () {
-      const current = yield* fs.stat(lockPath)
-      if (Option.isNone(mine.ino) || sameOption(current.ino, mine.ino)) yield* fs.remove(lockPath)
-    }).pipe(Effect.ignore)
+  const release = (mine: Identity) => Effect.sync(() => releaseAppendLockSync(lockPath, mine))
 
   return Effect.flatMap(Ref.make(Option.none<Identity>()), (held) =>
     Effect.zipRight(acquire(held), use).pipe(
@@ -278,17 +355,10 @@ export const appendLineLocked = Effect.fn("kernel.appendLineLocked")(function* (
       settings,
       // A started record is finished: an interrupt waits for the write and fsync (milliseconds).
       Effect.uninterruptible(
-        Effect.scoped(
-          Effect.gen(function* () {
-            const file = yield* fs.open(target, { flag: "a", mode: options.mode ?? 0o600 }).pipe(Effect.mapError(fail("open")))
-            const before = yield* Effect.option(file.stat)
-            // One write() for the whole record (writeAll only loops on a short write, which a regular
-            // local file does not produce); the lock keeps other gait writers out meanwhile.
-            yield* file.writeAll(payload).pipe(Effect.mapError(fail("write")))
-            yield* file.sync.pipe(Effect.mapError(fail("sync")))
-            return Option.match(before, { onNone: () => true, onSome: (info) => Number(info.size) === 0 })
-          })
-        )
+        Effect.try({
+          try: () => writeRecordSync(target, payload, options.mode ?? 0o600, fail),
+          catch: (e) => (e instanceof AppendFailed ? e : fail("write")(systemError("write", target)(e)))
+        })
       )
     )
   )

@@ -6,11 +6,10 @@
 import * as nodeFs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import * as FileSystem from "@effect/platform/FileSystem"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { afterEach, describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Fiber, Layer } from "effect"
-import { AppendFailed, AppendLockTimeout, appendLineLocked } from "../../src/kernel/append.js"
+import { Effect, Either, Fiber, Option } from "effect"
+import { AppendFailed, AppendLockTimeout, appendLineLocked, releaseAppendLockSync } from "../../src/kernel/append.js"
 
 const created: Array<string> = []
 const tempDir = (): string => {
@@ -190,34 +189,19 @@ describe("appendLineLocked", () => {
     }).pipe(Effect.provide(NodeFileSystem.layer))
   )
 
-  it.live("release does not remove a lock that is no longer the one this writer created", () => {
+  it("release does not remove a lock that is no longer the one this writer created", () => {
     const dir = tempDir()
-    const target = path.join(dir, "events.jsonl")
-    const lock = `${target}.lock`
-    // While the record is written, the lock is replaced (as if broken as stale and re-taken).
-    const replacingLock = Layer.effect(
-      FileSystem.FileSystem,
-      Effect.map(FileSystem.FileSystem, (real) =>
-        FileSystem.FileSystem.of({
-          ...real,
-          open: (p, options) =>
-            p === target
-              ? Effect.zipRight(
-                  Effect.sync(() => {
-                    // Renamed over the lock, so the successor is certainly another inode.
-                    nodeFs.writeFileSync(`${lock}.next`, "successor")
-                    nodeFs.renameSync(`${lock}.next`, lock)
-                  }),
-                  real.open(p, options)
-                )
-              : real.open(p, options)
-        })
-      )
-    ).pipe(Layer.provide(NodeFileSystem.layer))
-    return Effect.gen(function* () {
-      yield* appendLineLocked(target, "x")
-      expect(nodeFs.readFileSync(lock, "utf8")).toBe("successor")
-    }).pipe(Effect.provide(replacingLock))
+    const lock = path.join(dir, "events.jsonl.lock")
+    nodeFs.writeFileSync(lock, "")
+    const mine = { ino: Option.some(nodeFs.statSync(lock).ino), mtimeMs: Option.none<number>() }
+    // Meanwhile the lock was broken as stale and re-taken: renamed over, so certainly another inode.
+    nodeFs.writeFileSync(`${lock}.next`, "successor")
+    nodeFs.renameSync(`${lock}.next`, lock)
+    releaseAppendLockSync(lock, mine)
+    expect(nodeFs.readFileSync(lock, "utf8")).toBe("successor")
+    // Its own lock it removes.
+    releaseAppendLockSync(lock, { ino: Option.some(nodeFs.statSync(lock).ino), mtimeMs: Option.none() })
+    expect(nodeFs.existsSync(lock)).toBe(false)
   })
 
   it.live("an interrupted wait leaves the holder's lock and the file untouched", () =>
