@@ -12,6 +12,7 @@ import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequ
 import { Effect, Either, Option, Schema } from "effect"
 import type { Profile } from "../gate/decision.js"
 import { diagnose, diagnoseDefect, isGaitError } from "../diagnostics/diagnostics.js"
+import { exceedsDepth, MAX_JSON_DEPTH } from "../kernel/json-depth.js"
 import { renderJsonRecord } from "../kernel/json-output.js"
 import { firstProblem, formatPath } from "../kernel/schema-errors.js"
 import { evaluateToolCallPayload, type ProxyDecision } from "../mcp/proxy.js"
@@ -106,6 +107,10 @@ const evaluate = (settings: ServeSettings, framing: Framing) =>
           ? `request body must contain a single JSON object (${parsed.left})`
           : `decode request: ${parsed.left}`
       )
+    }
+    // Deeper documents would overflow the stack when the call is re-serialised for the adapter.
+    if (exceedsDepth(parsed.right, MAX_JSON_DEPTH)) {
+      return yield* badRequest(`decode request: exceeded max depth (${MAX_JSON_DEPTH} nested levels)`)
     }
     if (parsed.right === null || typeof parsed.right !== "object" || Array.isArray(parsed.right)) {
       return yield* badRequest("decode request: the body must be a JSON object")
