@@ -59,9 +59,15 @@ export const parseYaml = (text: string, options: { readonly strict: boolean }): 
     const pos = lines.linePos(offset)
     return { line: pos.line, column: pos.col }
   }
+  // toJS throws (rather than reports) when aliases expand past the cap: an input error, not a defect.
+  const value = Either.try(() => document.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown)
+  if (Either.isLeft(value)) {
+    const cause = value.left
+    return Either.left({ detail: `${cause instanceof Error ? cause.message : String(cause)} (ALIAS_COUNT)` })
+  }
   return Either.right({
     document,
-    value: document.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {},
+    value: value.right ?? {},
     locate,
     lineOf: (node) => lines.linePos(rangeStart(node) ?? 0).line
   })

@@ -12,13 +12,14 @@ import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequ
 import { Effect, Either, Option, Schema } from "effect"
 import type { Profile } from "../gate/decision.js"
 import { diagnose, diagnoseDefect, isGaitError } from "../diagnostics/diagnostics.js"
+import { exceedsDepth, MAX_JSON_DEPTH } from "../kernel/json-depth.js"
 import { renderJsonRecord } from "../kernel/json-output.js"
 import { firstProblem, formatPath } from "../kernel/schema-errors.js"
 import { evaluateToolCallPayload, type ProxyDecision } from "../mcp/proxy.js"
 import { Auth } from "./auth.js"
 import { readBoundedBody } from "./body.js"
 import { confinePath } from "./confine.js"
-import { RequestRejected } from "./errors.js"
+import { RequestRejected, RequestTooLarge } from "./errors.js"
 import { Retention } from "./retention.js"
 import { SessionStore } from "../session/store.js"
 import * as NodePath from "node:path"
@@ -57,13 +58,17 @@ const decodeRequest = Schema.decodeUnknownEither(EvaluateRequest, { errors: "fir
 
 const badRequest = (detail: string) => new RequestRejected({ status: 400, detail })
 
-const jsonResponse = (body: unknown, status: number) =>
-  HttpServerResponse.text(`${renderJsonRecord(body)}\n`, { status, contentType: "application/json" })
+const jsonResponse = (body: unknown, status: number, headers?: Record<string, string>) =>
+  HttpServerResponse.text(`${renderJsonRecord(body)}\n`, { status, contentType: "application/json", headers })
 
-/** Every failure becomes a JSON body with the status of its diagnostics row; defects never leak. */
+/**
+ * Every failure becomes a JSON body with the status of its diagnostics row; defects never leak.
+ * A 413 closes the connection: keeping it alive would make Node drain (read) the rest of the body,
+ * up to the whole declared Content-Length, before the next request could be parsed.
+ */
 const errorResponse = (e: unknown) => {
   const d = isGaitError(e) ? diagnose(e, undefined) : diagnoseDefect(undefined)
-  return jsonResponse(d.body, d.httpStatus)
+  return jsonResponse(d.body, d.httpStatus, e instanceof RequestTooLarge ? { connection: "close" } : undefined)
 }
 
 const healthz = Effect.map(HttpServerRequest.HttpServerRequest, (request) =>
@@ -102,6 +107,10 @@ const evaluate = (settings: ServeSettings, framing: Framing) =>
           ? `request body must contain a single JSON object (${parsed.left})`
           : `decode request: ${parsed.left}`
       )
+    }
+    // Deeper documents would overflow the stack when the call is re-serialised for the adapter.
+    if (exceedsDepth(parsed.right, MAX_JSON_DEPTH)) {
+      return yield* badRequest(`decode request: exceeded max depth (${MAX_JSON_DEPTH} nested levels)`)
     }
     if (parsed.right === null || typeof parsed.right !== "object" || Array.isArray(parsed.right)) {
       return yield* badRequest("decode request: the body must be a JSON object")
