@@ -41,4 +41,28 @@ describe("mcp serve session journaling", () => {
     expect(verified.code, verified.stdout).toBe(0)
     expect(verified.json().checkpoints_checked).toBe(2)
   })
+
+  it("answers 400, not 500, when a session id or run id is too long to name a journal file", async () => {
+    const dir = tempDir()
+    const base = await startServer(dir, [], servers)
+    const post = (sessionId: string, runId: string) =>
+      fetch(`${base}/v1/evaluate`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          run_id: runId,
+          call: { name: "fs.read", context: { identity: "a", workspace: "/w", risk_class: "low", session_id: sessionId } }
+        })
+      })
+    for (const [sessionId, runId] of [["s".repeat(300), "r1"], ["sess", "r".repeat(300)]] as const) {
+      const response = await post(sessionId, runId)
+      expect(response.status).toBe(400)
+      const body = (await response.json()) as { error: string }
+      expect(body.error).toContain("at most 100 characters")
+    }
+    const ok = await post("s".repeat(100), "r1")
+    expect(ok.status).toBe(200)
+    const health = await fetch(`${base}/healthz`)
+    expect(health.status).toBe(200)
+  })
 })
