@@ -28,6 +28,7 @@ import {
   POLICY,
   removeDir,
   request,
+  STACK_TRACE,
   startServer,
   tempDir
 } from "./lib-serve.mjs"
@@ -43,7 +44,6 @@ const HTTP_BATCH = 16
 /** Exit codes of ops.md §3.1. Of these, malformed input may only produce verdicts (0, 3, 4) or 6. */
 const DOCUMENTED_EXIT_CODES = new Set([0, 1, 2, 3, 4, 5, 6, 7, 8])
 const INPUT_EXIT_CODES = new Set([0, 3, 4, 6])
-const STACK_TRACE = /^\s*at .+:\d+:\d+\)?\s*$|node:internal|FiberFailure|^\s*at (async )?[\w$.<>[\] ]+ \(/m
 
 const started = Date.now()
 const checks = makeChecks()

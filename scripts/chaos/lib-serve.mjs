@@ -202,4 +202,7 @@ export const makeChecks = () => {
   }
 }
 
+/** A V8 stack frame (`    at f (file:1:2)`, `    at file:1:2`, `(native)`), Node internals or an Effect fiber dump. */
+export const STACK_TRACE = /^\s+at .+(:\d+:\d+\)?|\(native\)|\(<anonymous>\))\s*$|node:internal|FiberFailure/m
+
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
