@@ -69,9 +69,13 @@ export const startServer = (args, { cwd, env = {}, startupTimeoutMs = 30_000 } =
     child.stderr.setEncoding("utf8").on("data", (d) => {
       stderr += d
     })
+    // Never leave a server behind, even when the script dies of an unexpected error.
+    const killOnExit = () => child.kill("SIGKILL")
+    process.once("exit", killOnExit)
     const exited = new Promise((done) => {
       child.once("exit", (code, signal) => {
         exit = { code, signal }
+        process.off("exit", killOnExit)
         done(exit)
       })
     })
@@ -201,5 +205,8 @@ export const makeChecks = () => {
     }
   }
 }
+
+/** A V8 stack frame (`    at f (file:1:2)`, `    at file:1:2`, `(native)`), Node internals or an Effect fiber dump. */
+export const STACK_TRACE = /^\s+at .+(:\d+:\d+\)?|\(native\)|\(<anonymous>\))\s*$|node:internal|FiberFailure/m
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))

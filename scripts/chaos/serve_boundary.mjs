@@ -24,6 +24,7 @@ import {
   parseJson,
   removeDir,
   request,
+  STACK_TRACE,
   sleep,
   startServer,
   tempDir
@@ -291,7 +292,7 @@ console.log(`serve_boundary: statuses: ${[...statuses].sort((a, b) => a[0] - b[0
 
 const exit = await server.stop()
 check(exit.code === 0, "SIGTERM stops the server with exit 0", JSON.stringify(exit))
-check(!/\n\s+at .+:\d+:\d+\)?$/m.test(server.stderr()), "no stack trace on the server's stderr", server.stderr().slice(-600))
+check(!STACK_TRACE.test(server.stderr()), "no stack trace on the server's stderr", server.stderr().slice(-600))
 removeDir(cwd)
 process.exit(
   checks.report(
