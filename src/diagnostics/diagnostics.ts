@@ -219,7 +219,11 @@ export const rules: { readonly [K in GaitError["_tag"]]: Rule<Extract<GaitError,
           ? "use the method the route expects"
           : e.status === 415
             ? "send content-type: application/json"
-            : "send one JSON object: {\"call\": {...}} in the adapter's shape"
+            : e.status === 408
+              ? "send the whole request promptly (headers within 5 s, the request within 30 s)"
+              : e.status === 431
+                ? "send smaller request headers"
+                : "send one JSON object: {\"call\": {...}} in the adapter's shape"
   },
   RequestTooLarge: {
     exitCode: 6,

@@ -2,7 +2,7 @@ import { Schema } from "effect"
 
 /** A request the HTTP edge refuses before evaluation; `status` is the HTTP status it maps to. */
 export class RequestRejected extends Schema.TaggedError<RequestRejected>()("RequestRejected", {
-  status: Schema.Literal(400, 401, 404, 405, 415),
+  status: Schema.Literal(400, 401, 404, 405, 408, 415, 431),
   detail: Schema.String
 }) {
   override get message(): string {

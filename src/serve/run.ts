@@ -6,14 +6,17 @@
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Context, Effect, Layer } from "effect"
-import { createServer } from "node:http"
+import { createServer, STATUS_CODES } from "node:http"
+import type { Duplex } from "node:stream"
+import { diagnose } from "../diagnostics/diagnostics.js"
+import { renderJsonRecord } from "../kernel/json-output.js"
 import type { Gate } from "../gate/gate.js"
 import type { Traces } from "../gate/traces.js"
 import type { Keys } from "../keys/keys.js"
 import type { Auth } from "./auth.js"
 import type { Retention } from "./retention.js"
 import type { SessionStore } from "../session/store.js"
-import { ServeConfigInvalid } from "./errors.js"
+import { RequestRejected, ServeConfigInvalid } from "./errors.js"
 import { makeApp, type ServeSettings } from "./server.js"
 
 const describeServeError = (e: unknown): string => {
@@ -26,12 +29,35 @@ export interface ListenAddress {
   readonly port: number
 }
 
+/**
+ * Requests Node's parser rejects (broken request line or headers, oversized headers, a header
+ * timeout) never reach the app; they still get a JSON error body like every other refusal.
+ */
+const answerClientError = (error: Error & { readonly code?: string }, socket: Duplex): void => {
+  if (!socket.writable) {
+    socket.destroy()
+    return
+  }
+  const rejection =
+    error.code === "HPE_HEADER_OVERFLOW"
+      ? new RequestRejected({ status: 431, detail: "request headers are too large" })
+      : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? new RequestRejected({ status: 408, detail: "request not received in time" })
+        : new RequestRejected({ status: 400, detail: "malformed HTTP request" })
+  const body = `${renderJsonRecord(diagnose(rejection, undefined).body)}\n`
+  socket.end(
+    `HTTP/1.1 ${rejection.status} ${STATUS_CODES[rejection.status]}\r\ncontent-type: application/json\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`
+  )
+}
+
 /** Timeouts against slow clients: headers within 5 s, whole request within 30 s, idle keep-alive 60 s. */
 const nodeServer = () => {
   const server = createServer()
   server.headersTimeout = 5_000
   server.requestTimeout = 30_000
   server.keepAliveTimeout = 60_000
+  server.on("clientError", answerClientError)
   return server
 }
 

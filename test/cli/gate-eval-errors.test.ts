@@ -88,7 +88,12 @@ const policies = {
   tabIndent: input("tab-indent.yaml", "schema_id: gait.gate.policy\nfail_closed:\n\tenabled: true\n"),
   unknownVerdict: input("unknown-verdict.yaml", "schema_id: gait.gate.policy\ndefault_verdict: x\n"),
   unknownKey: input("unknown-key.yaml", "schema_id: gait.gate.policy\nbogus_key: 1\ndefault_verdict: block\n"),
-  legacy: input("legacy.yaml", "name: old-style\nversion: 1\ndefault_verdict: block\n")
+  legacy: input("legacy.yaml", "name: old-style\nversion: 1\ndefault_verdict: block\n"),
+  // "Billion laughs": each level doubles the aliases; expanding it would take gigabytes.
+  aliasBomb: input(
+    "alias-bomb.yaml",
+    `schema_id: gait.gate.policy\na0: &a0 [x, x]\n${Array.from({ length: 30 }, (_, i) => `a${i + 1}: &a${i + 1} [*a${i}, *a${i}]`).join("\n")}\n`
+  )
 }
 
 const keys = {
@@ -229,6 +234,13 @@ const cases: ReadonlyArray<ErrorCase> = [
     errorCode: "policy_unparsable",
     error: /^parse policy yaml: .*tab-indent\.yaml:3:\d+: .*tab/i,
     envelope: (body) => expect(body.line).toBe(3)
+  },
+  {
+    name: "YAML alias bomb is refused as input, not expanded (was an internal error)",
+    args: evalArgs(policies.aliasBomb, INTENT),
+    exitCode: 6,
+    errorCode: "policy_unparsable",
+    error: /^parse policy yaml: .*alias/i
   },
   {
     name: "unknown policy verdict",

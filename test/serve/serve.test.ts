@@ -3,6 +3,7 @@
 // codes, signed traces that verify, one dev key per process, and JSON error bodies on every route.
 import { existsSync, readdirSync, readFileSync } from "node:fs"
 import * as path from "node:path"
+import * as net from "node:net"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { keyIdOf, verifySignedDocument } from "../../src/kernel/signing.js"
 import { runGait, tempDir } from "../helpers/cli.js"
@@ -217,6 +218,7 @@ describe("mcp serve routes", () => {
       ["call a string", '{"call":"fs.read"}', "decode request: call must be a JSON object"],
       ["call an array", '{"call":[{"name":"fs.read"}]}', "decode request: call must be a JSON object"],
       ["call a number", '{"call":5}', "decode request: call must be a JSON object"],
+      ["call nested 1,100 levels deep", `{"call":{"name":"fs.read","args":${"[".repeat(1100)}${"]".repeat(1100)}}}`, /^decode request: exceeded max depth/],
       ["unknown adapter", JSON.stringify({ adapter: "foo", call: CALLS.allow.call }), "unsupported adapter: foo", "tool_call_invalid"],
       [
         "call not in the adapter's shape",
@@ -248,6 +250,31 @@ describe("mcp serve routes", () => {
     for (const field of ["trace_path", "runpack_out", "pack_out", "session_journal"]) {
       expect(existsSync(path.join(dir, `client-${field}.out`))).toBe(false)
     }
+  })
+
+  it("malformed HTTP framing and oversized headers still get a JSON error body, then the connection closes", async () => {
+    const raw = (request: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = net.connect(tok.port, "127.0.0.1", () => socket.write(request))
+        let text = ""
+        socket.on("data", (chunk: Buffer) => {
+          text += chunk.toString("utf8")
+        })
+        socket.on("end", () => resolve(text))
+        socket.on("error", reject)
+      })
+    const cases = [
+      ["broken request line", "NOT HTTP AT ALL\r\n\r\n", 400, "malformed HTTP request"],
+      ["bad header", "POST /v1/evaluate HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n", 400, "malformed HTTP request"],
+      ["oversized headers", `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(64 * 1024)}\r\n\r\n`, 431, "request headers are too large"]
+    ] as const
+    for (const [name, request, status, error] of cases) {
+      const text = await raw(request)
+      expect(text.startsWith(`HTTP/1.1 ${status} `), `${name}: ${text}`).toBe(true)
+      const body = JSON.parse(text.slice(text.indexOf("\r\n\r\n") + 4)) as Record<string, unknown>
+      expect(body, name).toMatchObject({ ok: false, error, error_code: "request_rejected", error_category: "invalid_input" })
+    }
+    expect((await send(tok.port, { method: "GET", path: "/healthz" })).status).toBe(200)
   })
 
   it("reports invalid JSON as `decode request: …`, keeping `single JSON object` for trailing data only", async () => {
