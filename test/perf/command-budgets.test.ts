@@ -132,6 +132,23 @@ describe("check_command_budgets.mjs", () => {
     expect(report["failures"]).toHaveLength(2)
   })
 
+  it("counts a command that exits non-zero as a failed attempt, with no samples", () => {
+    const dir = tempDir("gait-budget-fake-")
+    const fake = path.join(dir, "fake-gait.cjs")
+    writeFileSync(fake, `process.stdout.write('{"ok":false,"error":"boom"}\\n'); process.exit(3)\n`)
+    const budgetFile = path.join(dir, "budgets.json")
+    writeFileSync(budgetFile, JSON.stringify(looseBudgets()))
+    const report = path.join(dir, "report.json")
+    const r = spawnSync(process.execPath, [CHECKER, "--repeats", "1", "--only", "doctor", fake, report, budgetFile], { encoding: "utf8" })
+    expect(r.status, r.stderr).toBe(1)
+    expect(r.stdout).toMatch(/^doctor: p50=n\/ams p95=n\/ams p99=n\/ams error_rate=1\.000 ratio=n\/a× status=over_budget$/m)
+    const lines = r.stderr.split("\n")
+    expect(lines).toContain('- doctor: attempt 1: exit 3 (expected 0): {"ok":false,"error":"boom"}')
+    expect(lines).toContain("- doctor: error_rate 1.000 > max_error_rate 0")
+    const doctor = (JSON.parse(readFileSync(report, "utf8")) as { commands: Record<string, unknown> }).commands["doctor"]
+    expect(doctor).toMatchObject({ samples_ms: [], p50_ms: null, successes: 0, failures: 1, error_rate: 1, status: "over_budget" })
+  })
+
   it("fails on a budget for an unknown command and on a measured command without one", () => {
     const budgets = looseBudgets()
     budgets.commands["demo"] = { p50_ms: 1000, p95_ms: 1700, p99_ms: 2100, max_error_rate: 0 }
