@@ -94,7 +94,7 @@ describe("check_command_budgets.mjs", () => {
   })
 
   it("passes and writes the report, with each p50 as a ratio to node -e 0 measured beside it", async () => {
-    const subset = ["gate_eval_fs_delete", "mcp_proxy", "session_chain_verify", "session_checkpoint_emit"]
+    const subset = ["gate_eval_fs_delete", "mcp_proxy", "session_checkpoint_emit"]
     const r = await check(["--repeats", "1", "--only", subset.join(",")], looseBudgets())
     expect(r.code, r.stderr).toBe(0)
     const lines = r.stdout.trim().split("\n")
