@@ -103,44 +103,12 @@ const commandSpecs = (work) => {
   return specs
 }
 
-const startArgv = (session) => [
-  "run",
-  "session",
-  "start",
-  "--journal",
-  session.journal,
-  "--session-id",
-  `sess_${session.id}`,
-  "--run-id",
-  `run_${session.id}`,
-  "--json"
-]
-const appendArgv = (session, n) => [
-  "run",
-  "session",
-  "append",
-  "--journal",
-  session.journal,
-  "--tool",
-  "tool.write",
-  "--verdict",
-  "allow",
-  "--intent-id",
-  `budget_intent_${n}`,
-  "--json"
-]
-const checkpointArgv = (session) => [
-  "run",
-  "session",
-  "checkpoint",
-  "--journal",
-  session.journal,
-  "--out",
-  session.out,
-  "--chain-out",
-  chainOf(session),
-  "--json"
-]
+const startArgv = (session) =>
+  ["run", "session", "start", "--journal", session.journal, "--session-id", `sess_${session.id}`, "--run-id", `run_${session.id}`, "--json"]
+const appendArgv = (session, n) =>
+  ["run", "session", "append", "--journal", session.journal, "--tool", "tool.write", "--verdict", "allow", "--intent-id", `budget_intent_${n}`, "--json"]
+const checkpointArgv = (session) =>
+  ["run", "session", "checkpoint", "--journal", session.journal, "--out", session.out, "--chain-out", chainOf(session), "--json"]
 
 const KNOWN_COMMANDS = Object.keys(commandSpecs(tmpdir())).sort()
 
