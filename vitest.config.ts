@@ -10,6 +10,8 @@ import { defineConfig } from "vitest/config"
  * process-heavy part, one file at a time). test/hardening/** runs only there, not in `make test`.
  */
 const PROCESS_HEAVY = [
+  // Long runs of synchronous spawnSync: beside other files its worker can miss vitest's 60 s RPC timeout.
+  "test/cli/session.test.ts",
   "test/telemetry/integrity.test.ts",
   "test/cli/session-durability.test.ts",
   "test/session/lock-processes.test.ts"
