@@ -194,6 +194,7 @@ const verifyJournal = async (s, phase) => {
 
   // The state index, as status left it, describes exactly this journal.
   let state
+  let stateOk = false
   try {
     state = JSON.parse(readFileSync(`${s.journal}.state.json`, "utf8"))
   } catch (error) {
@@ -212,10 +213,13 @@ const verifyJournal = async (s, phase) => {
       journal_size_bytes: statSync(s.journal).size
     }
     const wrong = Object.entries(want).filter(([k, v]) => state[k] !== v)
-    report.check(wrong.length === 0, () => `${label}: state index ${wrong.map(([k, v]) => `${k}=${state[k]} (want ${v})`).join(", ")}`)
+    stateOk = report.check(wrong.length === 0, () => `${label}: state index ${wrong.map(([k, v]) => `${k}=${state[k]} (want ${v})`).join(", ")}`)
   }
   report.check(!existsSync(s.lockPath), `${label}: a lock file is left behind (${JSON.stringify(lockHolder(s.lockPath))})`)
   const killedButWritten = [...s.killedIntents].filter((id) => byIntent.has(id)).length
+  report.progress(
+    `run ${s.run} after ${phase}: status exit ${status.code}; ${n} events, sequences 1..${n} gap-free: ${gapless}; ${s.acknowledged.size} acknowledged, ${missing} missing; state index consistent: ${stateOk}`
+  )
   return { events: n, missing, killedButWritten, lastSequence: n }
 }
 
@@ -317,10 +321,10 @@ const runOnce = async (work, run, killTarget) => {
   if (!report.check(start.code === 0, () => `run ${run}: start: ${describeRun(start)}`)) return
 
   const swarm = await swarmPhase(s)
-  const afterSwarm = await verifyJournal(s, "the swarm")
   report.progress(
-    `run ${run}/${REPEATS}: swarm of ${SWARM}: ${swarm.acknowledged} acknowledged, ${swarm.contention} lock timeouts retried, median first attempt ${Math.round(median(swarm.durations))} ms; journal 1..${afterSwarm.events}`
+    `run ${run}/${REPEATS}: swarm of ${SWARM}: ${swarm.acknowledged} acknowledged, ${swarm.contention} lock timeouts retried, median first attempt ${Math.round(median(swarm.durations))} ms`
   )
+  const afterSwarm = await verifyJournal(s, "the swarm")
   await checkpointAndVerify(s, 1, afterSwarm.lastSequence)
 
   const killed = await killPhase(s, killTarget)
@@ -332,7 +336,7 @@ const runOnce = async (work, run, killTarget) => {
   const temps = readdirSync(path.dirname(s.journal)).filter((f) => f.includes(".tmp-")).length
   totals.tempLeft += temps
   report.progress(
-    `run ${run}/${REPEATS}: ${killed.spawned} appenders, ${killed.kills} killed (${afterKills.killedButWritten} after their event was written), ${killed.contention} lock timeouts, typical append ${killed.typicalMs} ms; journal 1..${afterKills.events}, ${s.acknowledged.size} acknowledged all present: ${afterKills.missing === 0}; ${temps} temp files of killed writers`
+    `run ${run}/${REPEATS}: ${killed.spawned} appenders, ${killed.kills} killed (${afterKills.killedButWritten} after their event was written), ${killed.contention} lock timeouts, typical append ${killed.typicalMs} ms; ${temps} temp files of killed writers`
   )
 }
 
