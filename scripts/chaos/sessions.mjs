@@ -18,9 +18,9 @@
  * and after the checkpoint the chain verifies (`gait verify session-chain` and recomputed digests).
  *
  * A lock left by a process this script killed would block the journal until it is stale (10 min);
- * the script removes such a lock as soon as that process is gone (it names its pid), which is what
- * the contention hint asks of an operator. How many kills left a lock is how many landed while the
- * process held it. CHAOS_SEED makes the kill delays reproducible.
+ * the script removes such a lock as soon as that process is gone (the lock names its pid), as an
+ * operator would once the holder is known to be dead. How many kills left a lock is how many landed
+ * while the process held it. CHAOS_SEED makes the kill delays reproducible.
  */
 import { createHash } from "node:crypto"
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs"
@@ -41,16 +41,10 @@ const SEED = envInt("CHAOS_SEED", Math.floor(Math.random() * 2 ** 31) + 1)
 /** spec session.md §8, TestSessionSwarmContentionBudget. */
 const LOCK_ENV = { GAIT_SESSION_LOCK_PROFILE: "swarm", GAIT_SESSION_LOCK_TIMEOUT: "5s", GAIT_SESSION_LOCK_RETRY: "10ms" }
 
-/** mulberry32: a small seeded generator, so a failing run's kill delays can be replayed. */
+/** Uniform numbers in [0, 1) derived from the seed (SHA-256 of `<seed>:<n>`), so kill delays can be replayed. */
 const seeded = (seed) => {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  let n = 0
+  return () => createHash("sha256").update(`${seed}:${n++}`).digest().readUInt32BE(0) / 2 ** 32
 }
 const random = seeded(SEED)
 
