@@ -142,7 +142,8 @@ export const chaosReport = (area) => {
     problemCount: () => problems.length,
     /** A fresh scratch directory for this script. */
     scratch: () => {
-      work = mkdtempSync(path.join(tmpdir(), `gait-chaos-${area}-`))
+      // No `gait-` prefix: other suites sweep their own `gait-*` scratch directories from the same /tmp.
+      work = mkdtempSync(path.join(tmpdir(), `gaitchaos-${area}-`))
       return work
     },
     /** Prints the problems (at most 30) and the summary line, cleans up, and exits 0 or 1. */

@@ -74,28 +74,26 @@ const main = async () => {
   const outputs = []
   for (const run of runs) {
     const body = jsonOf(run)
-    const ok =
-      run.code === 0 &&
-      body?.ok === true &&
-      body.verdict === "allow" &&
-      /^[0-9a-f]{24}$/.test(body.event_id ?? "") &&
-      body.trace_path === `trace_${body.trace_id}_${body.event_id}.json`
-    if (report.check(ok, () => `evaluation: ${describeRun(run)}`)) outputs.push(body)
+    if (!report.check(run.code === 0 && body?.ok === true && body.verdict === "allow", () => `evaluation: ${describeRun(run)}`)) continue
+    outputs.push(body)
+    report.check(
+      /^[0-9a-f]{24}$/.test(body.event_id ?? "") && body.trace_path === `trace_${body.trace_id}_${body.event_id}.json`,
+      () => `evaluation reported trace_path ${body.trace_path} for event_id ${body.event_id}`
+    )
   }
   const traceIds = new Set(outputs.map((o) => o.trace_id))
   report.check(traceIds.size === 1, () => `the same decision got ${traceIds.size} trace ids: ${[...traceIds].slice(0, 5).join(", ")}`)
   const eventIds = new Set(outputs.map((o) => o.event_id))
   report.check(eventIds.size === EVALS, `${eventIds.size} distinct event_ids reported, want ${EVALS}`)
 
-  // What is on disk: one file per evaluation, holding that evaluation's record.
+  // What is on disk: every file intact and named after the emission it holds.
   const entries = readdirSync(traces)
-  const strays = entries.filter((name) => !TRACE_NAME.test(name))
+  const files = entries.filter((name) => /^trace_.*\.json$/.test(name))
+  const strays = entries.filter((name) => !files.includes(name))
   report.check(strays.length === 0, () => `unexpected files next to the traces: ${strays.slice(0, 10).join(", ")}`)
-  const files = entries.filter((name) => TRACE_NAME.test(name))
   report.check(files.length === EVALS, `${files.length} trace files, want ${EVALS}`)
-  const reportedBy = new Map(outputs.map((o) => [o.trace_path, o]))
+  const records = new Map()
   const observed = new Set()
-  let intact = 0
   for (const name of files) {
     const file = path.join(traces, name)
     let record
@@ -105,26 +103,29 @@ const main = async () => {
       report.problem(`${name}: not JSON (${error.message})`)
       continue
     }
-    const [, traceId, eventId] = TRACE_NAME.exec(name)
-    const output = reportedBy.get(name)
+    records.set(name, record)
     const { signature, ...unsigned } = record
     const digest = createHash("sha256").update(canonicalJson(unsigned)).digest("hex")
-    const good =
-      report.check(output !== undefined, `${name}: no evaluation reported this file`) &&
-      report.check(
-        record.schema_id === "gait.gate.trace" && record.trace_id === traceId && record.event_id === eventId,
-        () => `${name}: holds trace_id ${record.trace_id} event_id ${record.event_id}`
-      ) &&
-      report.check(record.intent_digest === output.intent_digest && record.policy_digest === output.policy_digest, `${name}: digests differ from its evaluation's`) &&
-      report.check(RFC3339_UTC.test(record.observed_at ?? "") && !observed.has(record.observed_at), `${name}: observed_at ${record.observed_at} missing or repeated`) &&
-      report.check(signature?.alg === "ed25519" && signature.signed_digest === digest, `${name}: signed_digest does not match the content`) &&
-      report.check((statSync(file).mode & 0o777) === 0o600, `${name}: mode is not 0600`)
+    const [, traceId, eventId] = TRACE_NAME.exec(name) ?? []
+    report.check(
+      record.schema_id === "gait.gate.trace" && record.trace_id === traceId && record.event_id === eventId,
+      () => `${name}: holds trace_id ${record.trace_id} event_id ${record.event_id}`
+    )
+    report.check(RFC3339_UTC.test(record.observed_at ?? "") && !observed.has(record.observed_at), `${name}: observed_at ${record.observed_at} missing or repeated`)
     observed.add(record.observed_at)
-    if (good) intact++
+    report.check(signature?.alg === "ed25519" && signature.signed_digest === digest, `${name}: signed_digest does not match the content`)
+    report.check((statSync(file).mode & 0o777) === 0o600, `${name}: mode is not 0600`)
+    report.check(eventIds.has(record.event_id), `${name}: no evaluation reported event_id ${record.event_id}`)
   }
-  // A reported trace whose file is missing, or holds another emission, was overwritten (or lost).
-  const overwritten = outputs.length - intact
-  report.progress(`${EVALS} evaluations in ${seconds.toFixed(1)}s (${(EVALS / seconds).toFixed(1)}/s); ${eventIds.size} distinct event_ids, ${files.length} trace files, ${intact} intact`)
+  // Each evaluation's own record is in the file it reported; otherwise it was overwritten (or lost).
+  const overwritten = outputs.filter((o) => {
+    const record = records.get(o.trace_path)
+    return !(record?.event_id === o.event_id && record.intent_digest === o.intent_digest && record.policy_digest === o.policy_digest)
+  }).length
+  report.check(overwritten === 0, `${overwritten} evaluations' trace files are missing or hold another emission`)
+  report.progress(
+    `${EVALS} evaluations in ${seconds.toFixed(1)}s (${(EVALS / seconds).toFixed(1)}/s); ${eventIds.size} distinct event_ids, ${files.length} trace files, ${overwritten} overwritten`
+  )
   report.finish(`${EVALS} evaluations (${INFLIGHT} in flight), ${eventIds.size} distinct event_ids, ${files.length} trace files, ${overwritten} overwritten`)
 }
 
