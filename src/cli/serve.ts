@@ -17,8 +17,6 @@ import { UsageError } from "../kernel/errors.js"
 import { nonBlank } from "../kernel/text.js"
 import { Keys, layerFor, parseKeyMode } from "../keys/keys.js"
 import { ServeConfigInvalid } from "../serve/errors.js"
-import * as SessionLock from "../session/lock.js"
-import * as SessionStore from "../session/store.js"
 import { interruptPolicy } from "./exit.js"
 import { booleanFlag, explainFlag, jsonFlag, optionalText, present } from "./flags.js"
 import { printJson, printLines } from "./output.js"
@@ -129,6 +127,8 @@ export const serveCommand = Command.make("serve", options, (flags) =>
 
     const { layerOff, layerToken } = yield* Effect.promise(() => import("../serve/auth.js"))
     const { runServe } = yield* Effect.promise(() => import("../serve/run.js"))
+    const SessionLock = yield* Effect.promise(() => import("../session/lock.js"))
+    const SessionStore = yield* Effect.promise(() => import("../session/store.js"))
     // One signing key per process (dev mode included), loaded before listening so a bad key exits 6.
     const keys = yield* Effect.provide(Keys, layerFor(keyMode, { path: privateKey, env: privateKeyEnv }))
     const services = Layer.mergeAll(
