@@ -25,7 +25,7 @@ for gate in "${GATES[@]}"; do
   started=$(date +%s)
   if bash -c "$command" >"$LOGS/$name.log" 2>&1; then status=pass; else status=FAIL; failed=$((failed + 1)); fi
   elapsed=$(($(date +%s) - started))
-  line="$(printf '%-26s %-4s %4d s   %s' "$name" "$status" "$elapsed" "$(tail -n 1 "$LOGS/$name.log")")"
+  line="$(printf '%-26s %-4s %4d s   %s' "$name" "$status" "$elapsed" "$(grep -v '^make\[' "$LOGS/$name.log" | tail -n 1)")"
   echo "$line"
   lines+=("$line")
 done
