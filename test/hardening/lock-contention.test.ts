@@ -11,6 +11,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { bundleLockHolder, type Holder, spawnGait, startHolder } from "./procs.js"
+import type { LockDiagnosticBody } from "../cli/fixtures/session/session.js"
 
 const dirs: Array<string> = []
 const tempDir = (): string => {
@@ -58,19 +59,6 @@ const hold = async (dir: string, holdMs = 0): Promise<Holder> => {
   return holder
 }
 
-interface LockDiagnostic {
-  readonly path: string
-  readonly holder_pid?: number
-  readonly holder_age_ms?: number
-  readonly holder_readable: boolean
-  readonly waited_ms: number
-  readonly attempts: number
-  readonly timeout_ms: number
-  readonly retry_ms: number
-  readonly stale_after_ms: number
-  readonly profile: string
-}
-
 const eventCount = (dir: string): number =>
   readFileSync(path.join(dir, J), "utf8")
     .split("\n")
@@ -87,7 +75,7 @@ describe("session lock contention between real processes", () => {
     expect(r.code, r.stdout + r.stderr).toBe(1)
     const body = r.json()
     expect(body).toMatchObject({ ok: false, error_code: "session_lock_contention", error_category: "state_contention", retryable: true })
-    const lock = body.lock as LockDiagnostic
+    const lock = body.lock as LockDiagnosticBody
     expect(lock.path).toBe(LOCK)
     expect(lock.holder_pid).toBe(holder.pid)
     expect(lock.holder_readable).toBe(true)
@@ -119,7 +107,7 @@ describe("session lock contention between real processes", () => {
     // the swarm profile reports its own settings; its hint does not suggest swarm again
     const swarm = await spawnGait(appendArgs("blocked"), { cwd: dir, env: { GAIT_SESSION_LOCK_PROFILE: "swarm", GAIT_SESSION_LOCK_TIMEOUT: "300ms" } })
     expect(swarm.code).toBe(1)
-    const swarmLock = swarm.json().lock as LockDiagnostic
+    const swarmLock = swarm.json().lock as LockDiagnosticBody
     expect({ profile: swarmLock.profile, timeout: swarmLock.timeout_ms, retry: swarmLock.retry_ms, stale: swarmLock.stale_after_ms }).toEqual({
       profile: "swarm",
       timeout: 300,
@@ -156,7 +144,7 @@ describe("session lock contention between real processes", () => {
     // default stale-after (5 minutes): the dead holder's lock is still fresh
     const fresh = await spawnGait(appendArgs("fresh"), { cwd: dir, env: { GAIT_SESSION_LOCK_TIMEOUT: "300ms" } })
     expect(fresh.code).toBe(1)
-    const lock = fresh.json().lock as LockDiagnostic
+    const lock = fresh.json().lock as LockDiagnosticBody
     expect(lock.holder_pid).toBe(holder.pid)
     expect(lock.stale_after_ms).toBe(300_000)
     expect(readFileSync(path.join(dir, LOCK), "utf8")).toBe(deadLock)
