@@ -165,7 +165,10 @@ export const runCli = (args: ReadonlyArray<string>) =>
   Effect.gen(function* () {
     const json = args.includes("--json")
     const exit = yield* CliExit
-    const argv = normalizeArgv(args)
+    // `gait <unknown word> --help` is a mistyped command, not a request for the root help.
+    const first = args[0]
+    const unknownFirst = first !== undefined && !first.startsWith("-") && !isGroupName(first) && first !== "version"
+    const argv = normalizeArgv(args).filter((a) => !(unknownFirst && (a === "--help" || a === "-h")))
     const cli = yield* loadCli(argv)
     const program = cli(["node", "gait", ...argv])
     // The library's own usage text goes to stderr in its format; gait renders usage errors itself.

@@ -364,6 +364,13 @@ const cases: ReadonlyArray<ErrorCase> = [
     error: /\S/
   },
   {
+    name: "unknown command with --help is still an unknown command, not the root help",
+    args: ["frob", "--help"],
+    exitCode: 6,
+    errorCode: "invalid_input",
+    error: 'unknown command "frob" for gait; use one of: doctor, gate, init, keys, mcp, run, verify, version'
+  },
+  {
     name: "--profile nope",
     args: evalArgs(EXAMPLE_POLICY, INTENT, "--profile", "nope"),
     exitCode: 6,
