@@ -5,7 +5,7 @@
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import type { PlatformError } from "@effect/platform/Error"
-import { Effect, Random } from "effect"
+import { Deferred, Effect, FiberId, Random } from "effect"
 import * as NodePath from "node:path"
 import { ArtifactWriteFailed, InputUnreadable } from "./errors.js"
 
@@ -123,11 +123,50 @@ export const writeFileAtomic = Effect.fn("kernel.writeFileAtomic")(function* (
   return outcome
 })
 
-/** Best-effort fsync of a directory so a rename survives power loss; errors are ignored. */
+const fsyncDirectory = (fs: FileSystem.FileSystem, dir: string) =>
+  Effect.scoped(Effect.flatMap(fs.open(dir, { flag: "r" }), (handle) => handle.sync)).pipe(Effect.catchAllCause(() => Effect.void))
+
+/** Callers waiting for the next fsync of a directory, and whether one is running now. */
+interface DirectorySyncGroup {
+  running: boolean
+  waiting: Array<Deferred.Deferred<void>>
+}
+
+// Process-wide, like the directories themselves: writers from any fiber share one fsync.
+const directorySyncGroups = new Map<string, DirectorySyncGroup>()
+
+/**
+ * Best-effort fsync of a directory so a rename (or link) survives power loss; errors are ignored.
+ * Concurrent callers share fsyncs ("group commit"): a caller needs an fsync that starts after its
+ * rename, so while one runs, everyone who arrives waits for the next, and that one covers them all.
+ * A server writing one trace per request then pays far fewer directory fsyncs than requests.
+ */
 export const syncDirectory = (dir: string) =>
   Effect.flatMap(FileSystem.FileSystem, (fs) =>
-    Effect.scoped(Effect.flatMap(fs.open(dir, { flag: "r" }), (handle) => handle.sync))
-  ).pipe(Effect.ignore)
+    Effect.suspend(() => {
+      const key = NodePath.resolve(dir)
+      const group = directorySyncGroups.get(key) ?? { running: false, waiting: [] }
+      directorySyncGroups.set(key, group)
+      const mine = Deferred.unsafeMake<void>(FiberId.none)
+      group.waiting.push(mine)
+      const rounds: Effect.Effect<void> = Effect.suspend(() => {
+        const batch = group.waiting
+        if (batch.length === 0) {
+          group.running = false
+          directorySyncGroups.delete(key)
+          return Effect.void
+        }
+        group.waiting = []
+        return fsyncDirectory(fs, dir).pipe(
+          Effect.zipRight(Effect.forEach(batch, (d) => Deferred.succeed(d, undefined), { discard: true })),
+          Effect.zipRight(rounds)
+        )
+      })
+      const starts = !group.running
+      group.running = true
+      return Effect.zipRight(starts ? Effect.forkDaemon(rounds) : Effect.void, Deferred.await(mine))
+    })
+  )
 
 /** Creates a directory and its parents with 0750, as the reference does for artifact parents. */
 export const ensureDirectory = (dir: string) =>
