@@ -164,8 +164,10 @@ export const syncDirectory = (dir: string) =>
       })
       const starts = !group.running
       group.running = true
-      return Effect.zipRight(starts ? Effect.forkDaemon(rounds) : Effect.void, Deferred.await(mine))
-    })
+      // Marking the group running and forking its loop must not be split by an interrupt (a client
+      // that hangs up): a group marked running without a loop would never sync again.
+      return Effect.as(starts ? Effect.forkDaemon(rounds) : Effect.void, mine)
+    }).pipe(Effect.uninterruptible, Effect.flatMap(Deferred.await))
   )
 
 /** Creates a directory and its parents with 0750, as the reference does for artifact parents. */

@@ -3,11 +3,11 @@
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Ref } from "effect"
+import { Effect, Fiber, Layer, Option, Ref } from "effect"
 import { mkdtempSync, readdirSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
-import { writeFileAtomic } from "../../src/kernel/files.js"
+import { syncDirectory, writeFileAtomic } from "../../src/kernel/files.js"
 
 type Event =
   | { readonly kind: "published"; readonly file: string }
@@ -84,5 +84,28 @@ describe("directory fsync group commit", () => {
       const kinds = (yield* Ref.get(log)).map((e) => e.kind)
       expect(kinds).toEqual(["published", "dir_sync_start", "dir_sync_end"])
     })
+  )
+
+  it.live("a caller interrupted while joining (a client hanging up) never leaves the directory without fsyncs", () =>
+    Effect.gen(function* () {
+      // Effect checks for interruption at its cooperative yield, every 2,048 operations: the victims do
+      // n/2 steps first, so some of them reach syncDirectory exactly at that point.
+      const hung: Array<number> = []
+      for (let n = 3900; n < 4300; n++) {
+        const dir = mkdtempSync(path.join(tmpdir(), "gait-dirsync-"))
+        const victim = yield* Effect.fork(
+          Effect.gen(function* () {
+            for (let j = 0; j < n >> 1; j++) yield* Effect.sync(() => j)
+            if (n & 1) yield* Effect.asVoid(Effect.map(Effect.sync(() => 1), (x) => x + 1))
+            yield* syncDirectory(dir)
+          })
+        )
+        yield* Effect.yieldNow()
+        yield* Fiber.interrupt(victim)
+        const later = yield* syncDirectory(dir).pipe(Effect.timeout("1 second"), Effect.option)
+        if (Option.isNone(later)) hung.push(n)
+      }
+      expect(hung).toEqual([])
+    }).pipe(Effect.provide(NodeFileSystem.layer))
   )
 })
