@@ -4,7 +4,7 @@
  * a policy server) without touching the CLI or the HTTP edge.
  */
 import * as FileSystem from "@effect/platform/FileSystem"
-import { Clock, Context, Effect, Either, Layer, Option, Schema } from "effect"
+import { Context, Effect, Either, Layer, Schema } from "effect"
 import type { InputUnreadable } from "../kernel/errors.js"
 import { readBoundedText } from "../kernel/files.js"
 import { exceedsDepth, MAX_JSON_DEPTH } from "../kernel/json-depth.js"
@@ -66,41 +66,6 @@ export const parseIntentText = (text: string, path: string): Either.Either<Inten
 /** Parsed policies by (path, exact text): a server re-reads the file per request but parses it only when it changed. */
 const POLICY_CACHE_SIZE = 16
 
-/**
- * A policy file's content is reused without reading it again while its (device, inode, size, mtime)
- * are unchanged, but only once it was read at least this long after its last modification. A write
- * after that read gets a later mtime; a write within the same timestamp tick as the read (file times
- * advance in steps of milliseconds) can only happen while the file is younger than this, and then it
- * is read every time — the "racy clean" rule version-control tools use for the same problem.
- */
-const POLICY_STABLE_AFTER_MS = 2_000
-
-interface FileIdentity {
-  readonly dev: number
-  readonly ino: number
-  readonly size: bigint
-  readonly mtimeMs: number
-}
-
-const identityOf = (info: FileSystem.File.Info): Option.Option<FileIdentity> =>
-  info.type !== "File"
-    ? Option.none()
-    : Option.map(Option.all({ ino: info.ino, mtime: info.mtime }), ({ ino, mtime }) => ({
-        dev: info.dev,
-        ino,
-        size: BigInt(info.size),
-        mtimeMs: mtime.getTime()
-      }))
-
-const sameIdentity = (a: FileIdentity, b: FileIdentity): boolean =>
-  a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs
-
-interface PolicySnapshot {
-  readonly identity: FileIdentity
-  readonly readAtMs: number
-  readonly loaded: LoadedPolicy
-}
-
 export const make = Effect.gen(function* () {
   const fs = yield* FileSystem.FileSystem
   const withFs = Effect.provideService(FileSystem.FileSystem, fs)
@@ -116,29 +81,13 @@ export const make = Effect.gen(function* () {
     }
     return loaded
   }
-  const snapshots = new Map<string, PolicySnapshot>()
-  const readPolicy = (path: string) =>
-    readBoundedText("policy", path, MAX_POLICY_BYTES).pipe(
-      withFs,
-      Effect.flatMap((text) => parseCached(text, path))
-    )
   const api: GateApi = {
-    // One stat per call while the file is unchanged (a server loads the policy for every request);
-    // anything unexpected (stat fails, no inode or mtime) falls back to reading the file.
     loadPolicy: (path) =>
-      Effect.gen(function* () {
-        const checkedAtMs = yield* Clock.currentTimeMillis
-        const identity = Option.flatMap(yield* Effect.option(fs.stat(path)), identityOf)
-        if (Option.isNone(identity)) return yield* readPolicy(path)
-        const known = snapshots.get(path)
-        if (known !== undefined && sameIdentity(known.identity, identity.value) && known.readAtMs - known.identity.mtimeMs >= POLICY_STABLE_AFTER_MS) {
-          return known.loaded
-        }
-        const loaded = yield* readPolicy(path)
-        if (snapshots.size >= POLICY_CACHE_SIZE && !snapshots.has(path)) snapshots.delete(snapshots.keys().next().value as string)
-        snapshots.set(path, { identity: identity.value, readAtMs: checkedAtMs, loaded })
-        return loaded
-      }).pipe(Effect.withSpan("Gate.loadPolicy")),
+      readBoundedText("policy", path, MAX_POLICY_BYTES).pipe(
+        withFs,
+        Effect.flatMap((text) => parseCached(text, path)),
+        Effect.withSpan("Gate.loadPolicy")
+      ),
     loadIntent: (path) =>
       readBoundedText("intent", path, MAX_INTENT_BYTES).pipe(
         withFs,
