@@ -139,8 +139,16 @@ const createLockSync = (lockPath: string): Identity => {
   try {
     const info = nodeFs.fstatSync(fd)
     return { ino: Option.some(info.ino), mtimeMs: Option.some(info.mtimeMs) }
+  } catch (e) {
+    // Created but not known as ours: remove it now, or nobody would release it before it is stale.
+    nodeFs.rmSync(lockPath, { force: true })
+    throw e
   } finally {
-    nodeFs.closeSync(fd)
+    try {
+      nodeFs.closeSync(fd)
+    } catch {
+      // the descriptor is gone either way
+    }
   }
 }
 
@@ -188,7 +196,11 @@ const writeRecordSync = (
     }
     return wasEmpty
   } finally {
-    nodeFs.closeSync(fd)
+    try {
+      nodeFs.closeSync(fd)
+    } catch {
+      // the record is already written and synced; a failed close does not undo it
+    }
   }
 }
 

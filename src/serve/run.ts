@@ -34,7 +34,7 @@ export interface ListenAddress {
  * timeout) never reach the app; they still get a JSON error body like every other refusal.
  */
 const answerClientError = (error: Error & { readonly code?: string }, socket: Duplex): void => {
-  if (!socket.writable) {
+  if (!socket.writable || error.code === "ECONNRESET") {
     socket.destroy()
     return
   }
@@ -45,9 +45,11 @@ const answerClientError = (error: Error & { readonly code?: string }, socket: Du
         ? new RequestRejected({ status: 408, detail: "request not received in time" })
         : new RequestRejected({ status: 400, detail: "malformed HTTP request" })
   const body = `${renderJsonRecord(diagnose(rejection, undefined).body)}\n`
+  // Destroyed once written: a client that never reads must not keep the descriptor open.
   socket.end(
     `HTTP/1.1 ${rejection.status} ${STATUS_CODES[rejection.status]}\r\ncontent-type: application/json\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    () => socket.destroy()
   )
 }
 

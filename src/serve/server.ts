@@ -164,8 +164,8 @@ const evaluate = (settings: ServeSettings, framing: Framing) =>
     return respond(settings, framing, decisionWithWarnings)
   }).pipe(Effect.catchAll(errorResponse), Effect.catchAllDefect(errorResponse))
 
-/** Longest session id (after sanitising) and run id a journal file name is built from. */
-export const MAX_SESSION_NAME_CHARS = 100
+/** Longest session id (after sanitising) and run id, in UTF-8 bytes, a journal file name is built from. */
+export const MAX_SESSION_NAME_BYTES = 100
 
 /** `sess/a b:c` → `sess_a_b_c` (spec §5.7): safe as one file name inside the session directory. */
 export const sessionFileBase = (id: string): string =>
@@ -183,9 +183,11 @@ const journal = (settings: ServeSettings, body: typeof EvaluateRequest.Type, dec
     const dir = settings.sessionDir ?? ""
     if (Option.isNone(store) || sessionId === "" || (dir === "" && clientJournal === undefined)) return []
     const base = sessionFileBase(sessionId)
-    // Journal names embed both ids; past a file-name length the file system would refuse them (a 500).
-    if (base.length > MAX_SESSION_NAME_CHARS || decision.run_id.length > MAX_SESSION_NAME_CHARS) {
-      return yield* badRequest(`session_id and run_id must be at most ${MAX_SESSION_NAME_CHARS} characters to be journaled`)
+    // Server-named journals embed both ids; past a file-name length the file system would refuse
+    // them (a 500). Names are limited in bytes, not characters.
+    const tooLong = (id: string) => Buffer.byteLength(id) > MAX_SESSION_NAME_BYTES
+    if (clientJournal === undefined && (tooLong(base) || tooLong(decision.run_id))) {
+      return yield* badRequest(`session_id and run_id must be at most ${MAX_SESSION_NAME_BYTES} bytes to be journaled`)
     }
     let journalPath = clientJournal ?? NodePath.join(dir, `${base}.journal.jsonl`)
     const started = yield* Effect.either(store.value.start(journalPath, { sessionId, runId: decision.run_id }))

@@ -42,7 +42,7 @@ describe("mcp serve session journaling", () => {
     expect(verified.json().checkpoints_checked).toBe(2)
   })
 
-  it("answers 400, not 500, when a session id or run id is too long to name a journal file", async () => {
+  it("answers 400, not 500, when a session id or run id is too long (in bytes) to name a journal file", async () => {
     const dir = tempDir()
     const base = await startServer(dir, [], servers)
     const post = (sessionId: string, runId: string) =>
@@ -58,8 +58,11 @@ describe("mcp serve session journaling", () => {
       const response = await post(sessionId, runId)
       expect(response.status).toBe(400)
       const body = (await response.json()) as { error: string }
-      expect(body.error).toContain("at most 100 characters")
+      expect(body.error).toContain("at most 100 bytes")
     }
+    // Non-ASCII ids count in bytes: 100 three-byte characters are 300 bytes, too long for a file name.
+    const wide = await post("界".repeat(100), "r1")
+    expect(wide.status).toBe(400)
     const ok = await post("s".repeat(100), "r1")
     expect(ok.status).toBe(200)
     const health = await fetch(`${base}/healthz`)
