@@ -48,15 +48,19 @@ type GroupName = keyof typeof COMMAND_GROUPS
 
 const isGroupName = (word: string | undefined): word is GroupName => word !== undefined && Object.hasOwn(COMMAND_GROUPS, word)
 
-/** The group named by the first argument, none for `version`, else every group (root help, unknown words). */
-const loadCli = (args: ReadonlyArray<string>) =>
+/**
+ * What the first argument selects: its group, no group for `version`, every group otherwise (root
+ * help, flags first, unknown words — the last being a mistyped command rather than a help request).
+ */
+const selectGroups = (first: string | undefined): { readonly names: ReadonlyArray<GroupName>; readonly unknownWord: boolean } =>
+  isGroupName(first)
+    ? { names: [first], unknownWord: false }
+    : first === "version"
+      ? { names: [], unknownWord: false }
+      : { names: Object.keys(COMMAND_GROUPS) as Array<GroupName>, unknownWord: first !== undefined && !first.startsWith("-") }
+
+const loadCli = (names: ReadonlyArray<GroupName>) =>
   Effect.promise(async () => {
-    const first = args[0]
-    const names: ReadonlyArray<GroupName> = isGroupName(first)
-      ? [first]
-      : first === "version"
-        ? []
-        : (Object.keys(COMMAND_GROUPS) as Array<GroupName>)
     const groups = await Promise.all(names.map((name) => COMMAND_GROUPS[name]()))
     const root = Command.make(
       "gait",
@@ -165,11 +169,10 @@ export const runCli = (args: ReadonlyArray<string>) =>
   Effect.gen(function* () {
     const json = args.includes("--json")
     const exit = yield* CliExit
-    // `gait <unknown word> --help` is a mistyped command, not a request for the root help.
-    const first = args[0]
-    const unknownFirst = first !== undefined && !first.startsWith("-") && !isGroupName(first) && first !== "version"
-    const argv = normalizeArgv(args).filter((a) => !(unknownFirst && (a === "--help" || a === "-h")))
-    const cli = yield* loadCli(argv)
+    const { names, unknownWord } = selectGroups(args[0])
+    // `gait <unknown word> --help` reports the unknown command instead of printing the root help.
+    const argv = normalizeArgv(args).filter((a) => !(unknownWord && (a === "--help" || a === "-h")))
+    const cli = yield* loadCli(names)
     const program = cli(["node", "gait", ...argv])
     // The library's own usage text goes to stderr in its format; gait renders usage errors itself.
     if (args.length === 1 && (args[0] === "--version" || args[0] === "-v")) {
