@@ -6,19 +6,10 @@ import { Effect, Layer } from "effect"
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
-import { Gate, GateLive, generateKeyPair, Keys, Traces, TracesLive } from "../../src/index.js"
-import { signDigestBytes } from "../../src/kernel/signing.js"
+import { Gate, GateLive, generateKeyPair, KeysLayers, Traces, TracesLive } from "../../src/index.js"
 
 const examples = path.resolve(__dirname, "..", "..", "examples")
-const key = generateKeyPair()
-const TestKeys = Layer.succeed(Keys, {
-  mode: "prod",
-  keyId: key.keyId,
-  publicKey: key.publicKey,
-  warnings: [],
-  signDigest: (digest) => Effect.sync(() => signDigestBytes(key.privateKey, digest))
-})
-const services = Layer.mergeAll(GateLive, TracesLive.pipe(Layer.provide(TestKeys))).pipe(Layer.provide(NodeFileSystem.layer))
+const services = Layer.mergeAll(GateLive, TracesLive.pipe(Layer.provide(KeysLayers.layerFromKeyPair(generateKeyPair())))).pipe(Layer.provide(NodeFileSystem.layer))
 
 describe("Traces.emit directory handling", () => {
   it.effect("creates the directory, reuses it, and recreates it after it was removed", () =>
